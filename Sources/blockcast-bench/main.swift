@@ -1,0 +1,3 @@
+import BlockcastPipelines
+
+print("blockcast-bench \(BuildInfo.version)")

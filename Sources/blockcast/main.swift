@@ -1,0 +1,4 @@
+import BlockcastPipelines
+
+print("blockcast \(BuildInfo.version)")
+for line in BuildInfo.libraryLines { print(line) }
