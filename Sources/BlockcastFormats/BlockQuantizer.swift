@@ -1,0 +1,280 @@
+/// Weight quantization to FP8 E4M3 in 128 × 128 tiles (the DeepSeek FP8 layout).
+///
+/// For tile `(i, j)`: `amax = max(max |W|, 1e-4)`, `scale_inv = amax / 448` (or its ue8m0
+/// power-of-two ceiling), `Q = e4m3(W / scale_inv)` with a true division, and
+/// `W' = float32(Q) · scale_inv`. Edge tiles may be ragged. Work is split by tile rows, and
+/// statistics are accumulated per tile and reduced in tile order, so every output (statistics
+/// included) is the same whatever the thread count.
+public enum BlockQuantizer {
+    /// The tile edge, 128.
+    static let tile = BlockShape.deepSeek.rows
+
+    /// Quantizes a row-major `rows × columns` float32 weight, measuring the error in the same
+    /// pass.
+    public static func quantize(
+        _ weights: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+        scaleFormat: ScaleFormat = .float32
+    ) -> (BlockQuantizedMatrix, QuantizationStatistics) {
+        precondition(rows >= 0 && columns >= 0, "quantize: negative shape \(rows)×\(columns)")
+        precondition(
+            weights.count == rows * columns,
+            "quantize: \(weights.count) elements for \(rows)×\(columns)")
+        let tiles = BlockShape.deepSeek.tileCounts(rows: rows, columns: columns)
+        let tileCount = tiles.rows * tiles.columns
+
+        var tileStatistics = [TileStatistics](repeating: TileStatistics(), count: tileCount)
+        var scales = [Float](repeating: 0, count: tileCount)
+        let codes = [UInt8](unsafeUninitializedCapacity: rows * columns) { codes, initialized in
+            scales.withUnsafeMutableBufferPointer { scales in
+                tileStatistics.withUnsafeMutableBufferPointer { statistics in
+                    guard let input = weights.baseAddress, let output = codes.baseAddress else {
+                        return
+                    }
+                    let scaleOut = scales.baseAddress!
+                    let statisticsOut = statistics.baseAddress!
+                    parallelFor(tiles.rows) { tileRow in
+                        for tileColumn in 0..<tiles.columns {
+                            let index = tileRow * tiles.columns + tileColumn
+                            let region = TileRegion(
+                                tileRow: tileRow, tileColumn: tileColumn, rows: rows,
+                                columns: columns)
+                            statisticsOut[index] = quantizeTile(
+                                input, output, region, scaleFormat, scale: scaleOut + index)
+                        }
+                    }
+                }
+            }
+            initialized = rows * columns
+        }
+
+        let matrix = BlockQuantizedMatrix(
+            rows: rows, columns: columns, codes: codes, scaleInverse: scales)
+        return (matrix, TileStatistics.reduce(tileStatistics, elementCount: rows * columns))
+    }
+
+    /// Dequantizes `matrix` into `into` (`rows × columns` float32, row-major).
+    public static func dequantize(
+        _ matrix: BlockQuantizedMatrix, into destination: UnsafeMutableBufferPointer<Float>
+    ) {
+        matrix.codes.withUnsafeBufferPointer { codes in
+            matrix.scaleInverse.withUnsafeBufferPointer { scales in
+                dequantize(
+                    codes: codes, scaleInverse: scales, rows: matrix.rows,
+                    columns: matrix.columns, into: destination)
+            }
+        }
+    }
+
+    /// Dequantizes E4M3 `codes` with their tile scales into float32: `W' = float32(Q) · s`.
+    ///
+    /// The buffer sizes must match `rows × columns` and the tile grid (a programmer error
+    /// otherwise; shapes read from files are checked by the callers).
+    public static func dequantize(
+        codes: UnsafeBufferPointer<UInt8>, scaleInverse: UnsafeBufferPointer<Float>, rows: Int,
+        columns: Int, into destination: UnsafeMutableBufferPointer<Float>
+    ) {
+        forEachDequantizedSegment(
+            codes: codes, scaleInverse: scaleInverse, rows: rows, columns: columns,
+            outputCount: destination.count
+        ) { codes, scale, offset, width in
+            let output = destination.baseAddress! + offset
+            for c in 0..<width { output[c] = Float8E4M3FN.decodeValue(codes[c]) * scale }
+        }
+    }
+
+    /// Dequantizes like ``dequantize(codes:scaleInverse:rows:columns:into:)`` and rounds each
+    /// float32 product to bfloat16 (round to nearest even), as GPU runtimes do.
+    public static func dequantizeToBFloat16(
+        codes: UnsafeBufferPointer<UInt8>, scaleInverse: UnsafeBufferPointer<Float>, rows: Int,
+        columns: Int, into destination: UnsafeMutableBufferPointer<UInt16>
+    ) {
+        forEachDequantizedSegment(
+            codes: codes, scaleInverse: scaleInverse, rows: rows, columns: columns,
+            outputCount: destination.count
+        ) { codes, scale, offset, width in
+            let output = destination.baseAddress! + offset
+            for c in 0..<width {
+                let value = Float8E4M3FN.decodeValue(codes[c]) * scale
+                output[c] = BFloat16.encodeBits(value.bitPattern)
+            }
+        }
+    }
+
+    /// Dequantizes `matrix` into bfloat16 bits.
+    public static func dequantizeToBFloat16(
+        _ matrix: BlockQuantizedMatrix, into destination: UnsafeMutableBufferPointer<UInt16>
+    ) {
+        matrix.codes.withUnsafeBufferPointer { codes in
+            matrix.scaleInverse.withUnsafeBufferPointer { scales in
+                dequantizeToBFloat16(
+                    codes: codes, scaleInverse: scales, rows: matrix.rows,
+                    columns: matrix.columns, into: destination)
+            }
+        }
+    }
+
+    /// Calls `body(codes, scale, outputOffset, width)` for every row segment of every tile,
+    /// in parallel over tile rows, after checking the buffer sizes.
+    @inline(__always)
+    private static func forEachDequantizedSegment(
+        codes: UnsafeBufferPointer<UInt8>, scaleInverse: UnsafeBufferPointer<Float>, rows: Int,
+        columns: Int, outputCount: Int,
+        _ body: (UnsafePointer<UInt8>, Float, Int, Int) -> Void
+    ) {
+        let tiles = BlockShape.deepSeek.tileCounts(rows: rows, columns: columns)
+        precondition(
+            codes.count == rows * columns && outputCount == rows * columns,
+            "dequantize: \(codes.count) codes, \(outputCount) outputs for \(rows)×\(columns)")
+        precondition(
+            scaleInverse.count == tiles.rows * tiles.columns,
+            "dequantize: \(scaleInverse.count) scales for \(tiles.rows)×\(tiles.columns) tiles")
+        guard let input = codes.baseAddress, let scales = scaleInverse.baseAddress else { return }
+
+        parallelFor(tiles.rows) { tileRow in
+            let rowEnd = min((tileRow + 1) * tile, rows)
+            for r in (tileRow * tile)..<rowEnd {
+                for tileColumn in 0..<tiles.columns {
+                    let start = tileColumn * tile
+                    let width = min(tile, columns - start)
+                    let scale = scales[tileRow * tiles.columns + tileColumn]
+                    let offset = r * columns + start
+                    body(input + offset, scale, offset, width)
+                }
+            }
+        }
+    }
+
+    /// Quantizes one tile and returns its error sums.
+    @inline(__always)
+    private static func quantizeTile(
+        _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<UInt8>, _ region: TileRegion,
+        _ scaleFormat: ScaleFormat, scale scaleOut: UnsafeMutablePointer<Float>
+    ) -> TileStatistics {
+        // Pass 1: amax. Integer max of the magnitude bits orders like the values (NaN above
+        // infinity) and vectorizes, which a float max reduction does not.
+        var amaxBits: UInt32 = 0
+        for r in region.rowRange {
+            let row = input + r * region.columns + region.columnStart
+            for c in 0..<region.width { amaxBits = max(amaxBits, row[c].bitPattern & 0x7FFF_FFFF) }
+        }
+        let amax = Float(bitPattern: amaxBits)
+        let scale = scaleFormat.scale(forAmax: amax)
+        scaleOut.pointee = scale
+
+        // Pass 2 (the tile is now in cache): codes, dequantized values and error sums.
+        var statistics = TileStatistics()
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: tile) { dequantized in
+            let restored = dequantized.baseAddress!
+            for r in region.rowRange {
+                let offset = r * region.columns + region.columnStart
+                statistics.add(
+                    row: input + offset, codes: output + offset, restored: restored,
+                    width: region.width, scale: scale)
+            }
+        }
+        statistics.finish(amax: max(amax, 1e-4))
+        return statistics
+    }
+}
+
+/// Where one tile lies in the matrix.
+struct TileRegion {
+    var rowRange: Range<Int>
+    var columnStart: Int
+    var width: Int
+    var columns: Int
+
+    init(tileRow: Int, tileColumn: Int, rows: Int, columns: Int) {
+        let tile = BlockQuantizer.tile
+        rowRange = (tileRow * tile)..<min((tileRow + 1) * tile, rows)
+        columnStart = tileColumn * tile
+        width = min(tile, columns - columnStart)
+        self.columns = columns
+    }
+}
+
+/// Error sums of one tile, reduced in tile order into ``QuantizationStatistics``.
+struct TileStatistics {
+    var signal: Double = 0
+    var noise: Double = 0
+    var maxErrorBits: UInt32 = 0
+    var relativeError: Float = 0
+    var flushed = 0
+
+    /// Quantizes one row segment and adds its errors.
+    @inline(__always)
+    mutating func add(
+        row: UnsafePointer<Float>, codes: UnsafeMutablePointer<UInt8>,
+        restored: UnsafeMutablePointer<Float>, width: Int, scale: Float
+    ) {
+        // Integer reductions only, so this loop vectorizes.
+        var maxBits = maxErrorBits
+        var flushedHere = 0
+        for c in 0..<width {
+            let w = row[c]
+            let code = Float8E4M3FN.encodeBits((w / scale).bitPattern)
+            codes[c] = code
+            let back = Float8E4M3FN.decodeValue(code) * scale
+            restored[c] = back
+            maxBits = max(maxBits, (w - back).bitPattern & 0x7FFF_FFFF)
+            let wasNonZero = w.bitPattern & 0x7FFF_FFFF != 0
+            flushedHere &+= wasNonZero && code & 0x7F == 0 ? 1 : 0
+        }
+        maxErrorBits = maxBits
+        flushed += flushedHere
+
+        // Float sums in eight fixed lanes (a float reduction in a plain loop would not
+        // vectorize); each lane holds at most 16 terms before it joins the Double total.
+        var signalLanes = SIMD8<Float>()
+        var noiseLanes = SIMD8<Float>()
+        var c = 0
+        while c + 8 <= width {
+            let w = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+            let back = UnsafeRawPointer(restored + c).loadUnaligned(as: SIMD8<Float>.self)
+            let error = w - back
+            signalLanes += w * w
+            noiseLanes += error * error
+            c += 8
+        }
+        var signalRow = Double(signalLanes.sum())
+        var noiseRow = Double(noiseLanes.sum())
+        while c < width {
+            let error = row[c] - restored[c]
+            signalRow += Double(row[c] * row[c])
+            noiseRow += Double(error * error)
+            c += 1
+        }
+        signal += signalRow
+        noise += noiseRow
+    }
+
+    /// Records the tile's relative error once all rows are in.
+    mutating func finish(amax: Float) {
+        relativeError = Float(bitPattern: maxErrorBits) / amax
+    }
+
+    /// Combines tiles in index order.
+    static func reduce(_ tiles: [TileStatistics], elementCount: Int) -> QuantizationStatistics {
+        var signal = 0.0
+        var noise = 0.0
+        var maxError: Float = 0
+        var relative: Float = 0
+        var flushed = 0
+        for tile in tiles {
+            signal += tile.signal
+            noise += tile.noise
+            maxError = largest(maxError, Float(bitPattern: tile.maxErrorBits))
+            relative = largest(relative, tile.relativeError)
+            flushed += tile.flushed
+        }
+        return QuantizationStatistics(
+            elementCount: elementCount,
+            sqnrDecibels: QuantizationStatistics.sqnr(signal: signal, noise: noise),
+            maxAbsoluteError: maxError, maxErrorRelativeToAmax: relative, flushedToZero: flushed)
+    }
+
+    /// `max` that lets a NaN through, so a broken tile is not hidden.
+    private static func largest(_ a: Float, _ b: Float) -> Float {
+        a.isNaN || b.isNaN ? .nan : max(a, b)
+    }
+}
