@@ -1,0 +1,94 @@
+import BlockcastFormats
+
+/// An independent description of a narrow float format, for checking the codecs.
+///
+/// Nothing here shares code or bit tricks with the encoders: values come from
+/// `sign · 2^e · (1 + m / 2^k)` in Double, and rounding comes from comparing with the exact
+/// midpoints between neighbouring representable values (ties to the even code).
+struct ReferenceFormat: Sendable, CustomStringConvertible {
+    var name: String
+    var exponentBits: Int
+    var mantissaBits: Int
+    var bias: Int
+    /// IEEE-like (all-ones exponent = inf/NaN) rather than "fn" (only all-ones code = NaN).
+    var hasInfinity: Bool
+
+    static let e4m3fn = ReferenceFormat(
+        name: "float8_e4m3fn", exponentBits: 4, mantissaBits: 3, bias: 7, hasInfinity: false)
+    static let e5m2 = ReferenceFormat(
+        name: "float8_e5m2", exponentBits: 5, mantissaBits: 2, bias: 15, hasInfinity: true)
+    static let bfloat16 = ReferenceFormat(
+        name: "bfloat16", exponentBits: 8, mantissaBits: 7, bias: 127, hasInfinity: true)
+    static let float16 = ReferenceFormat(
+        name: "float16", exponentBits: 5, mantissaBits: 10, bias: 15, hasInfinity: true)
+
+    var description: String { name }
+    var totalBits: Int { 1 + exponentBits + mantissaBits }
+    var signBit: Int { 1 << (totalBits - 1) }
+    var codeCount: Int { 1 << totalBits }
+
+    /// The value of `code`, computed from the definition.
+    func value(_ code: Int) -> Double {
+        let negative = code & signBit != 0
+        let exponent = (code >> mantissaBits) & ((1 << exponentBits) - 1)
+        let mantissa = code & ((1 << mantissaBits) - 1)
+        let allOnes = (1 << exponentBits) - 1
+        let fraction = Double(mantissa) / Double(1 << mantissaBits)
+
+        var magnitude: Double
+        if hasInfinity && exponent == allOnes {
+            magnitude = mantissa == 0 ? .infinity : .nan
+        } else if !hasInfinity && exponent == allOnes && mantissa == (1 << mantissaBits) - 1 {
+            magnitude = .nan
+        } else if exponent == 0 {
+            magnitude = Double.pow2(1 - bias) * fraction
+        } else {
+            magnitude = Double.pow2(exponent - bias) * (1 + fraction)
+        }
+        return negative ? -magnitude : magnitude
+    }
+
+    /// The largest finite positive code.
+    var maxFiniteCode: Int {
+        (0..<signBit).last { value($0).isFinite }!
+    }
+
+    /// For every positive code that a non-NaN float32 can round to, in increasing order, the
+    /// smallest float32 magnitude bit pattern that rounds to it.
+    ///
+    /// Float32 magnitudes order like their bit patterns, so the expected code of a magnitude
+    /// `a` is the last entry whose start is at most `a`. Formats with infinity get one more
+    /// entry, the infinity code, reached by values at or past the midpoint between the largest
+    /// finite value and the next power of two (IEEE overflow); the fn format saturates, so
+    /// its last finite code covers everything up to infinity.
+    func roundingTable() -> [(start: UInt32, code: Int)] {
+        let top = maxFiniteCode
+        var values = (0...top).map { value($0) }
+        var codes = Array(0...top)
+        if hasInfinity {
+            let largestExponent = (1 << exponentBits) - 2 - bias
+            values.append(Double.pow2(largestExponent + 1))
+            codes.append(top + 1)
+        }
+
+        var table: [(start: UInt32, code: Int)] = [(0, 0)]
+        for k in 1..<values.count {
+            precondition(values[k] > values[k - 1], "\(name): codes not increasing at \(k)")
+            let midpoint = (values[k - 1] + values[k]) / 2
+            let bits = Float(midpoint).bitPattern
+            precondition(Double(Float(midpoint)) == midpoint, "\(name): midpoint not exact")
+
+            // A value exactly on the midpoint goes to the even code.
+            let start = codes[k - 1] % 2 == 0 ? bits + 1 : bits
+            table.append((start, codes[k]))
+        }
+        return table
+    }
+}
+
+extension Double {
+    /// 2^n, exactly.
+    static func pow2(_ n: Int) -> Double {
+        Double(sign: .plus, exponent: n, significand: 1)
+    }
+}
