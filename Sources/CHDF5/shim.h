@@ -23,6 +23,12 @@ static inline hid_t bc_h5t_native_uint64(void) { H5open(); return H5T_NATIVE_UIN
 static inline hid_t bc_h5t_c_s1(void) { H5open(); return H5T_C_S1; }
 static inline hid_t bc_h5t_std_u8le(void) { H5open(); return H5T_STD_U8LE; }
 static inline hid_t bc_h5t_std_u16le(void) { H5open(); return H5T_STD_U16LE; }
+static inline hid_t bc_h5t_std_u32le(void) { H5open(); return H5T_STD_U32LE; }
+static inline hid_t bc_h5t_std_u64le(void) { H5open(); return H5T_STD_U64LE; }
+static inline hid_t bc_h5t_std_i8le(void) { H5open(); return H5T_STD_I8LE; }
+static inline hid_t bc_h5t_std_i16le(void) { H5open(); return H5T_STD_I16LE; }
+static inline hid_t bc_h5t_std_i32le(void) { H5open(); return H5T_STD_I32LE; }
+static inline hid_t bc_h5t_std_i64le(void) { H5open(); return H5T_STD_I64LE; }
 static inline hid_t bc_h5t_ieee_f32le(void) { H5open(); return H5T_IEEE_F32LE; }
 static inline hid_t bc_h5t_ieee_f64le(void) { H5open(); return H5T_IEEE_F64LE; }
 
@@ -34,6 +40,7 @@ static inline hid_t bc_h5p_link_create(void) { H5open(); return H5P_LINK_CREATE;
 static inline hid_t bc_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t bc_h5s_all(void) { return H5S_ALL; }
 static inline hid_t bc_h5e_default(void) { return H5E_DEFAULT; }
+static inline hid_t bc_h5p_link_access(void) { H5open(); return H5P_LINK_ACCESS; }
 
 static inline unsigned bc_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned bc_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }

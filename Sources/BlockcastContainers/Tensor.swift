@@ -1,0 +1,134 @@
+import BlockcastFormats
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One tensor's data: raw little-endian bytes with their element type and shape.
+///
+/// The bytes are either owned or a view into a memory-mapped file; a view keeps its mapping
+/// alive and, when the last copy of the tensor goes away, hands its pages back to the kernel.
+/// Tensors are immutable values and safe to share across threads.
+public struct Tensor: Sendable {
+    /// The element type.
+    public let dtype: DType
+    /// The dimensions, outermost first; empty for a scalar.
+    public let shape: [Int]
+    private let storage: TensorStorage
+
+    /// A tensor over `bytes`, which must hold exactly `shape`'s elements of `dtype`.
+    public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
+        let expected = ShapeMath.byteCount(shape, width: dtype.byteWidth)
+        precondition(
+            expected == bytes.count,
+            "\(bytes.count) bytes do not hold a \(dtype.rawValue) tensor of shape \(shape)")
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = TensorStorage(copying: bytes)
+    }
+
+    /// A float32 tensor holding `floats`, which must have `shape`'s element count.
+    public init(floats: [Float], shape: [Int]) {
+        precondition(
+            ShapeMath.byteCount(shape, width: 1) == floats.count,
+            "\(floats.count) floats do not fill shape \(shape)")
+        self.dtype = .float32
+        self.shape = shape
+        self.storage = floats.withUnsafeBytes { TensorStorage(copying: $0) }
+    }
+
+    /// A tensor whose bytes `body` writes into a fresh, 64-byte aligned buffer of exactly
+    /// `byteCount` bytes (kernels write their output in place this way, without a copy).
+    public init<E: Error>(
+        dtype: DType, shape: [Int],
+        initializingWith body: (UnsafeMutableRawBufferPointer) throws(E) -> Void
+    ) throws(E) {
+        guard let count = ShapeMath.byteCount(shape, width: dtype.byteWidth) else {
+            preconditionFailure("invalid shape \(shape)")
+        }
+        self.dtype = dtype
+        self.shape = shape
+        let storage = TensorStorage(allocating: count)
+        try body(storage.mutableBytes)
+        self.storage = storage
+    }
+
+    /// A view of `range` in a mapped file; the caller has checked the size.
+    init(dtype: DType, shape: [Int], mapped file: MappedFile, range: Range<Int>) {
+        self.dtype = dtype
+        self.shape = shape
+        self.storage = TensorStorage(mapped: file, range: range)
+    }
+
+    /// The number of elements (1 for a scalar).
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    /// The number of bytes of data.
+    public var byteCount: Int { storage.bytes.count }
+
+    /// Calls `body` with the raw little-endian bytes (not necessarily aligned when mapped).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(storage.bytes) }
+    }
+
+    /// A copy of the raw bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+extension Tensor: Equatable {
+    /// Same dtype, same shape, same bytes.
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        guard lhs.dtype == rhs.dtype, lhs.shape == rhs.shape else { return false }
+        return lhs.withUnsafeBytes { a in
+            rhs.withUnsafeBytes { b in
+                a.count == b.count
+                    && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+            }
+        }
+    }
+}
+
+/// Where a tensor's bytes live.
+private final class TensorStorage: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    private let mapping: MappedFile?
+    private let range: Range<Int>
+
+    init(allocating count: Int) {
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        bytes = UnsafeRawBufferPointer(start: pointer, count: count)
+        mapping = nil
+        range = 0..<count
+    }
+
+    convenience init(copying source: some Collection<UInt8>) {
+        self.init(allocating: source.count)
+        mutableBytes.copyBytes(from: source)
+    }
+
+    convenience init(copying source: UnsafeRawBufferPointer) {
+        self.init(allocating: source.count)
+        if source.count > 0 {
+            mutableBytes.copyMemory(from: source)
+        }
+    }
+
+    init(mapped file: MappedFile, range: Range<Int>) {
+        bytes = UnsafeRawBufferPointer(rebasing: file.bytes[range])
+        mapping = file
+        self.range = range
+    }
+
+    /// The owned buffer, writable (only used before the tensor is published).
+    var mutableBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(mutating: bytes)
+    }
+
+    deinit {
+        if let mapping {
+            mapping.release(range)
+        } else {
+            UnsafeMutableRawPointer(mutating: bytes.baseAddress!).deallocate()
+        }
+    }
+}
