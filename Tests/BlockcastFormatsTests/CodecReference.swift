@@ -92,3 +92,35 @@ extension Double {
         Double(sign: .plus, exponent: n, significand: 1)
     }
 }
+
+/// A slow scalar encoder built only from ``ReferenceFormat/roundingTable()``.
+struct ReferenceEncoder: Sendable {
+    let format: ReferenceFormat
+    private let starts: [UInt32]
+    private let codes: [UInt32]
+
+    init(_ format: ReferenceFormat) {
+        self.format = format
+        let table = format.roundingTable()
+        starts = table.map(\.start)
+        codes = table.map { UInt32($0.code) }
+    }
+
+    /// The code of a non-NaN `x` (NaN inputs are the caller's business).
+    func encode(_ x: Float) -> UInt32 {
+        precondition(!x.isNaN, "reference encoder: NaN has no nearest value")
+        let magnitude = x.bitPattern & 0x7FFF_FFFF
+        var low = 0
+        var high = starts.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if starts[middle] <= magnitude { low = middle } else { high = middle - 1 }
+        }
+        return codes[low] | (x.sign == .minus ? UInt32(format.signBit) : 0)
+    }
+
+    /// The value of `code` as a float32.
+    func decode(_ code: UInt32) -> Float {
+        Float(format.value(Int(code)))
+    }
+}
