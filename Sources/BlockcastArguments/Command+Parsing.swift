@@ -62,7 +62,8 @@ extension Command {
     ) throws(ArgumentError) -> ParseOutcome {
         var command = self
         var path = path
-        for name in names {
+        // `help --help` and `help quantize -h` ask for the same page as without the flag.
+        for name in names where name != "--help" && name != "-h" {
             guard let next = command.subcommand(named: name) else {
                 if !command.isGroup {
                     throw ArgumentError(message: "unexpected argument '\(name)'")

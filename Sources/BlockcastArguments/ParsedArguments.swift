@@ -16,6 +16,12 @@ public struct ParsedArguments: Sendable {
     /// The values given per argument name, in command-line order.
     let argumentValues: [String: [String]]
 
+    /// Whether the command declares the option `name`; shared option readers use it to
+    /// skip options a command does not take.
+    public func declares(_ name: String) -> Bool {
+        command.allOptions.contains { $0.name == name }
+    }
+
     /// Whether the flag `name` was given.
     public func flag(_ name: String) -> Bool {
         precondition(declaredOption(name).isFlag, "\(name) is not a flag")

@@ -1,4 +1,2 @@
-import BlockcastPipelines
-
-print("blockcast \(BuildInfo.version)")
-for line in BuildInfo.libraryLines { print(line) }
+// The whole program lives in BlockcastCommand; this file only starts it.
+BlockcastCommand.main()

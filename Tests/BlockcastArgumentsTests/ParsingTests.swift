@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ["--help"], ["-h"], [], ["help"],
+        ["--help"], ["-h"], [], ["help"], ["help", "--help"],
     ])
     func rootHelpIsShownFor(_ arguments: [String]) throws {
         guard case .help(let page) = try Fixtures.root.parse(arguments) else {
@@ -75,6 +75,7 @@ import Testing
 
     @Test(arguments: [
         ["convert", "--help"], ["convert", "in", "--bogus", "-h"], ["help", "convert"],
+        ["help", "convert", "-h"],
     ])
     func commandHelpIsShownFor(_ arguments: [String]) throws {
         guard case .help(let page) = try Fixtures.root.parse(arguments) else {

@@ -23,15 +23,28 @@ public enum TestPaths {
 }
 
 extension TestPaths {
-    /// The `blockcast` executable built beside the test bundle.
+    /// The `blockcast` executable of the build under test.
+    ///
+    /// Looked up, in order: `$BLOCKCAST_BINARY`; the folder of the running test executable
+    /// (SwiftPM puts test bundles in the same products folder as the executables, whatever
+    /// the configuration or `--scratch-path`); the folders of the loaded bundles; then
+    /// `.build/release` and `.build/debug` in the repository.
     public static var binary: URL {
-        // Test bundles live in the same products folder as the executables they test.
-        let products = Bundle.allBundles
-            .map { $0.bundleURL.deletingLastPathComponent() }
-            .first {
-                FileManager.default.fileExists(atPath: $0.appendingPathComponent("blockcast").path)
-            }
-        if let products { return products.appendingPathComponent("blockcast") }
-        return repository.appendingPathComponent(".build/debug/blockcast")
+        if let override = ProcessInfo.processInfo.environment["BLOCKCAST_BINARY"] {
+            return URL(fileURLWithPath: override)
+        }
+        let runningExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let candidates =
+            [runningExecutable.deletingLastPathComponent()]
+            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent() }
+            + [
+                repository.appendingPathComponent(".build/release"),
+                repository.appendingPathComponent(".build/debug"),
+            ]
+        let folder = candidates.first { folder in
+            FileManager.default.isExecutableFile(
+                atPath: folder.appendingPathComponent("blockcast").path)
+        }
+        return (folder ?? candidates[0]).appendingPathComponent("blockcast")
     }
 }
