@@ -207,21 +207,24 @@ struct TileStatistics {
         row: UnsafePointer<Float>, codes: UnsafeMutablePointer<UInt8>,
         restored: UnsafeMutablePointer<Float>, width: Int, scale: Float
     ) {
-        // Integer reductions only, so this loop vectorizes.
-        var maxBits = maxErrorBits
-        var flushedHere = 0
+        // Codes and dequantized values first: a pure element-wise loop vectorizes.
         for c in 0..<width {
-            let w = row[c]
-            let code = Float8E4M3FN.encodeBits((w / scale).bitPattern)
+            let code = Float8E4M3FN.encodeBits((row[c] / scale).bitPattern)
             codes[c] = code
-            let back = Float8E4M3FN.decodeValue(code) * scale
-            restored[c] = back
-            maxBits = max(maxBits, (w - back).bitPattern & 0x7FFF_FFFF)
-            let wasNonZero = w.bitPattern & 0x7FFF_FFFF != 0
-            flushedHere &+= wasNonZero && code & 0x7F == 0 ? 1 : 0
+            restored[c] = Float8E4M3FN.decodeValue(code) * scale
+        }
+
+        // Then integer reductions only (a float max or a short-circuit `&&` would keep the
+        // loop scalar): the largest error's magnitude bits, and non-zeros that became zero.
+        var maxBits = maxErrorBits
+        var flushedHere: UInt32 = 0
+        for c in 0..<width {
+            let error = row[c] - restored[c]
+            maxBits = max(maxBits, error.bitPattern & 0x7FFF_FFFF)
+            flushedHere &+= isNonZero(row[c].bitPattern) & (isNonZero(restored[c].bitPattern) ^ 1)
         }
         maxErrorBits = maxBits
-        flushed += flushedHere
+        flushed += Int(flushedHere)
 
         // Float sums in eight fixed lanes (a float reduction in a plain loop would not
         // vectorize); each lane holds at most 16 terms before it joins the Double total.
@@ -246,6 +249,12 @@ struct TileStatistics {
         }
         signal += signalRow
         noise += noiseRow
+    }
+
+    /// 1 when the float bits are not ±0, else 0, without a comparison.
+    @inline(__always)
+    private func isNonZero(_ bits: UInt32) -> UInt32 {
+        ((bits & 0x7FFF_FFFF) &+ 0x7FFF_FFFF) >> 31
     }
 
     /// Records the tile's relative error once all rows are in.

@@ -44,7 +44,7 @@ enum Minifloat {
 
         // Subnormal: mantissa · 2^(1 - bias - mantissaBits), exact in float32.
         let unit = Float(bitPattern: (128 - bias - mantissaBits) << 23)
-        let subnormal = (Float(mantissa) * unit).bitPattern
+        let subnormal = (Float(Int32(bitPattern: mantissa)) * unit).bitPattern
         return exponent == 0 ? subnormal : normal
     }
 }
