@@ -96,27 +96,52 @@ public final class ProgressReporter: Sendable {
         state.withLock { state in
             state.itemsDone += 1
             state.bytesDone += bytes
-            let elapsed = now - start
-            switch style {
-            case .none:
-                break
-            case .log:
-                console.writeLines(
-                    "\(task): \(counter(state.itemsDone)) \(item) (\(ByteCount.text(bytes)))\n")
-            case .json:
-                console.writeLines(
-                    JSONLine([
-                        ("event", .string("item")), ("task", .string(task)),
-                        ("name", .string(item)), ("done", .int(Int64(state.itemsDone))),
-                        ("items", .int(Int64(totalItems))), ("bytes_done", .int(state.bytesDone)),
-                        ("bytes", .int(totalBytes)), ("elapsed_s", .seconds(elapsed)),
-                    ]).text)
-            case .bar:
-                let due = state.lastDraw.map { now - $0 >= ProgressReporter.redrawInterval }
-                if due ?? true || state.itemsDone == totalItems {
-                    state.lastDraw = now
-                    console.drawStatus(statusLine(state, elapsed: elapsed))
-                }
+            report(&state, item: (item, bytes), now: now)
+        }
+    }
+
+    /// Records running totals, for pipelines that count items and bytes themselves (a
+    /// callback of `(itemsDone, bytesDone)`); totals never go backwards.
+    public func update(itemsDone: Int, bytesDone: Int64) {
+        let now = clock()
+        state.withLock { state in
+            guard itemsDone > state.itemsDone || bytesDone > state.bytesDone else { return }
+            let newItem = itemsDone > state.itemsDone
+            state.itemsDone = max(state.itemsDone, itemsDone)
+            state.bytesDone = max(state.bytesDone, bytesDone)
+
+            // Plain logs get a line per finished item, not per byte update.
+            if style == .log && !newItem { return }
+            report(&state, item: nil, now: now)
+        }
+    }
+
+    /// Writes the event for the current totals; `item` names what just finished, if known.
+    private func report(_ state: inout State, item: (name: String, bytes: Int64)?, now: Double) {
+        let elapsed = now - start
+        switch style {
+        case .none:
+            break
+        case .log:
+            let what = item.map { "\($0.name) (\(ByteCount.text($0.bytes)))" }
+            let done = "\(ByteCount.text(state.bytesDone)) done"
+            console.writeLines("\(task): \(counter(state.itemsDone)) \(what ?? done)\n")
+        case .json:
+            var fields: [(String, JSONLine.Value)] = [
+                ("event", .string("item")), ("task", .string(task)),
+            ]
+            if let item { fields.append(("name", .string(item.name))) }
+            fields += [
+                ("done", .int(Int64(state.itemsDone))), ("items", .int(Int64(totalItems))),
+                ("bytes_done", .int(state.bytesDone)), ("bytes", .int(totalBytes)),
+                ("elapsed_s", .seconds(elapsed)),
+            ]
+            console.writeLines(JSONLine(fields).text)
+        case .bar:
+            let due = state.lastDraw.map { now - $0 >= ProgressReporter.redrawInterval }
+            if due ?? true || state.itemsDone == totalItems {
+                state.lastDraw = now
+                console.drawStatus(statusLine(state, elapsed: elapsed))
             }
         }
     }

@@ -46,6 +46,37 @@ import Testing
                 """)
     }
 
+    @Test func runningTotalsReportWithoutItemNames() {
+        let capture = CapturedConsole()
+        let clock = ManualClock()
+        let log = ProgressReporter(
+            task: "quantize", totalItems: 2, totalBytes: 2048, style: .log,
+            console: capture.console(isTerminal: false), clock: clock.read)
+        log.update(itemsDone: 0, bytesDone: 512)  // bytes only: no log line
+        log.update(itemsDone: 1, bytesDone: 1024)
+        log.update(itemsDone: 1, bytesDone: 1024)  // no progress: nothing
+        clock.advance(1)
+        log.update(itemsDone: 2, bytesDone: 2048)
+        log.finish()
+        #expect(
+            capture.text == """
+                quantize: 1/2 1.0 KiB done
+                quantize: 2/2 2.0 KiB done
+                quantize: 2 tensors, 2.0 KiB in 1.0 s (2.0 KiB/s)
+
+                """)
+
+        let jsonCapture = CapturedConsole()
+        let json = ProgressReporter(
+            task: "q", totalItems: 1, totalBytes: 10, style: .json,
+            console: jsonCapture.console(isTerminal: false), clock: clock.read)
+        json.update(itemsDone: 0, bytesDone: 5)
+        #expect(
+            jsonCapture.text.hasSuffix(
+                "{\"event\":\"item\",\"task\":\"q\",\"done\":0,\"items\":1,\"bytes_done\":5,"
+                    + "\"bytes\":10,\"elapsed_s\":0.000}\n"))
+    }
+
     @Test func barStyleRedrawsInPlaceAtMostTenTimesASecond() {
         let capture = CapturedConsole()
         let clock = ManualClock()
