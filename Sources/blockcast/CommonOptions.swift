@@ -56,7 +56,7 @@ struct CommonSettings {
     ) throws(ArgumentError) {
         isQuiet = parsed.declares("--quiet") && parsed.flag("--quiet")
         let progressChoice = parsed.declares("--progress") ? parsed.string("--progress") : nil
-        if isQuiet && parsed.isPresent("--progress") {
+        if isQuiet && parsed.declares("--progress") && parsed.isPresent("--progress") {
             throw parsed.error("options '--quiet' and '--progress' exclude each other")
         }
         if let progressChoice, let style = ProgressReporter.Style(rawValue: progressChoice) {
