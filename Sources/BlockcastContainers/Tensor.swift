@@ -67,8 +67,11 @@ public struct Tensor: Sendable {
     public var byteCount: Int { storage.bytes.count }
 
     /// Calls `body` with the raw little-endian bytes (not necessarily aligned when mapped).
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withExtendedLifetime(storage) { try body(storage.bytes) }
+    public func withUnsafeBytes<R, E: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(E) -> R
+    ) throws(E) -> R {
+        defer { withExtendedLifetime(storage) {} }
+        return try body(storage.bytes)
     }
 
     /// A copy of the raw bytes.

@@ -6,15 +6,16 @@ import CHDF5
 
 /// The one gate to libhdf5: initialisation, the global lock, and error-stack capture.
 ///
-/// Debian's libhdf5 is the serial (not thread-safe) build, so every call into it runs under
-/// ``locked(_:)``. Initialisation turns off HDF5's own printing of errors to stderr; failures
-/// are instead read from the error stack and carried in ``ContainerError/cause``.
+/// Every call into libhdf5 runs under ``locked(_:)``: Debian's build is thread-safe, but only
+/// by one global lock of its own, and our multi-call sequences (create, write, read the error
+/// stack) must not interleave. That build keeps the error stack and its automatic printing per
+/// thread, so ``locked(_:)`` turns the printing off on whichever thread it runs; failures are
+/// read from the stack instead and carried in ``ContainerError/cause``.
 enum HDF5 {
     private static let mutex = Mutex()
 
     private static let initialized: Bool = {
         H5open()
-        H5Eset_auto2(bc_h5e_default(), nil, nil)
         ZstdFilter.register()
         return true
     }()
@@ -24,6 +25,7 @@ enum HDF5 {
         mutex.lock()
         defer { mutex.unlock() }
         _ = initialized
+        H5Eset_auto2(bc_h5e_default(), nil, nil)
         return try body()
     }
 

@@ -1,0 +1,120 @@
+import BlockcastContainers
+import BlockcastFormats
+import BlockcastTestSupport
+import Foundation
+import Testing
+
+@Suite struct HDF5Tests {
+    @Test(arguments: [nil, 3] as [Int?])
+    func everyDTypeRoundTripsBitForBit(level: Int?) throws {
+        let directory = try ContainerFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("all.h5").path
+        let tensors = ContainerFixtures.everyDType()
+        let config: JSONValue = ["hidden_size": 8, "name": "tiny", "eps": 1e-6]
+        let writer = try HDF5Writer(path: path, compressionLevel: level, config: config)
+        for (name, tensor) in tensors { try writer.write(name, tensor) }
+        #expect(!FileManager.default.fileExists(atPath: path), "renamed before finish")
+        try writer.finish()
+
+        let checkpoint = try Checkpoint.open(path)
+        #expect(checkpoint.format == .hdf5)
+        #expect(checkpoint.config == config)
+        #expect(checkpoint.tensors.count == tensors.count)
+        for (name, tensor) in tensors {
+            let info = try #require(checkpoint.info(name), "\(name) missing")
+            #expect(info.dtype == tensor.dtype && info.shape == tensor.shape, "\(name)")
+            #expect(try checkpoint.read(name) == tensor, "\(name)")
+        }
+    }
+
+    @Test func compressionShrinksCompressibleData() throws {
+        let directory = try ContainerFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tensor = Tensor(floats: (0..<(1 << 20)).map { Float($0 % 7) }, shape: [1024, 1024])
+        var sizes: [Int] = []
+        for level in [nil, 3] as [Int?] {
+            let path = directory.appendingPathComponent("z\(level ?? 0).h5").path
+            let writer = try HDF5Writer(path: path, compressionLevel: level)
+            try writer.write("w", tensor)
+            try writer.finish()
+            #expect(try Checkpoint.open(path).read("w") == tensor)
+            sizes.append(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
+        }
+        #expect(sizes[1] * 20 < sizes[0], "sizes \(sizes)")
+    }
+
+    @Test func chunksHoldWholeRowsUpToTheTarget() {
+        #expect(HDF5Writer.chunkShape([4096, 7168], width: 1) == [585, 7168])
+        #expect(HDF5Writer.chunkShape([16, 16], width: 4) == [16, 16])
+        #expect(HDF5Writer.chunkShape([2, 1 << 21], width: 4) == [1, 1 << 20])
+        #expect(HDF5Writer.chunkShape([], width: 4) == nil)
+        #expect(HDF5Writer.chunkShape([0, 4], width: 4) == nil)
+    }
+
+    @Test func namesThatCannotBeGroupsAreRefused() throws {
+        let directory = try ContainerFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writer = try HDF5Writer(path: directory.appendingPathComponent("n.h5").path)
+        let tensor = Tensor(floats: [1], shape: [1])
+        let error = try #require(throws: ContainerError.self) {
+            try writer.write("a..b", tensor)
+        }
+        #expect(
+            error.message
+                == "Tensor name 'a..b' cannot be stored in HDF5: it has an empty component or a "
+                + "'/'.")
+        try writer.write("a.b", tensor)
+        let clash = try #require(throws: ContainerError.self) { try writer.write("a.b.c", tensor) }
+        #expect(clash.tensor == "a.b.c")
+        #expect(clash.cause?.isEmpty == false, "HDF5's own reason is kept")
+        writer.abandon()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+}
+
+/// Files that are not what they claim, each with the exact message.
+@Suite struct HDF5BadInputTests {
+    let directory: URL
+
+    init() throws {
+        directory = try ContainerFixtures.temporaryDirectory()
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    @Test func missingFile() throws {
+        let error = try #require(throws: ContainerError.self) {
+            try Checkpoint.open(path("none.h5"))
+        }
+        #expect(error.code == .fileNotFound)
+        #expect(error.message == "Could not open '\(path("none.h5"))': No such file or directory.")
+    }
+
+    @Test func notHDF5() throws {
+        try Data("hello, world".utf8).write(to: URL(fileURLWithPath: path("text.h5")))
+        let error = try #require(throws: ContainerError.self) {
+            try Checkpoint.open(path("text.h5"))
+        }
+        #expect(error.code == .notAContainer)
+        #expect(error.message == "'\(path("text.h5"))' is not an HDF5 file (no HDF5 signature).")
+    }
+
+    @Test func truncatedHDF5() throws {
+        let good = path("good.h5")
+        let writer = try HDF5Writer(path: good)
+        try writer.write("a.b", Tensor(floats: Array(repeating: 1, count: 4096), shape: [4096]))
+        try writer.finish()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path("cut.h5")))
+
+        let error = try #require(throws: ContainerError.self) {
+            try Checkpoint.open(path("cut.h5"))
+        }
+        #expect(error.code == .corrupt)
+        #expect(
+            error.message
+                == "Could not open HDF5 file '\(path("cut.h5"))': it is damaged or truncated.")
+        #expect(error.description.contains("truncated file"), "\(error)")
+    }
+}
