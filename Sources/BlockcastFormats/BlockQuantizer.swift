@@ -163,12 +163,12 @@ public enum BlockQuantizer {
 
         // Pass 2 (the tile is now in cache): codes, dequantized values and error sums.
         var statistics = TileStatistics()
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: tile) { dequantized in
-            let restored = dequantized.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: tile) { scratch in
+            let errors = scratch.baseAddress!
             for r in region.rowRange {
                 let offset = r * region.columns + region.columnStart
                 statistics.add(
-                    row: input + offset, codes: output + offset, restored: restored,
+                    row: input + offset, codes: output + offset, errors: errors,
                     width: region.width, scale: scale)
             }
         }
@@ -205,23 +205,22 @@ struct TileStatistics {
     @inline(__always)
     mutating func add(
         row: UnsafePointer<Float>, codes: UnsafeMutablePointer<UInt8>,
-        restored: UnsafeMutablePointer<Float>, width: Int, scale: Float
+        errors: UnsafeMutablePointer<Float>, width: Int, scale: Float
     ) {
-        // Codes and dequantized values first: a pure element-wise loop vectorizes.
-        for c in 0..<width {
-            let code = Float8E4M3FN.encodeBits((row[c] / scale).bitPattern)
-            codes[c] = code
-            restored[c] = Float8E4M3FN.decodeValue(code) * scale
-        }
-
-        // Then integer reductions only (a float max or a short-circuit `&&` would keep the
-        // loop scalar): the largest error's magnitude bits, and non-zeros that became zero.
+        // Codes, errors and the integer reductions in one element-wise loop, which
+        // vectorizes (a float max or a short-circuit `&&` here would keep it scalar): the
+        // largest error's magnitude bits, and non-zeros that became zero.
         var maxBits = maxErrorBits
         var flushedHere: UInt32 = 0
         for c in 0..<width {
-            let error = row[c] - restored[c]
+            let w = row[c]
+            let (code, value) = Float8E4M3FN.encodeWithValue((w / scale).bitPattern)
+            codes[c] = code
+            let error = w - value * scale
+            errors[c] = error
             maxBits = max(maxBits, error.bitPattern & 0x7FFF_FFFF)
-            flushedHere &+= isNonZero(row[c].bitPattern) & (isNonZero(restored[c].bitPattern) ^ 1)
+            let lost = (UInt32(code & 0x7F) &- 1) >> 31
+            flushedHere &+= isNonZero(w.bitPattern) & lost
         }
         maxErrorBits = maxBits
         flushed += Int(flushedHere)
@@ -233,8 +232,7 @@ struct TileStatistics {
         var c = 0
         while c + 8 <= width {
             let w = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
-            let back = UnsafeRawPointer(restored + c).loadUnaligned(as: SIMD8<Float>.self)
-            let error = w - back
+            let error = UnsafeRawPointer(errors + c).loadUnaligned(as: SIMD8<Float>.self)
             signalLanes += w * w
             noiseLanes += error * error
             c += 8
@@ -242,7 +240,7 @@ struct TileStatistics {
         var signalRow = Double(signalLanes.sum())
         var noiseRow = Double(noiseLanes.sum())
         while c < width {
-            let error = row[c] - restored[c]
+            let error = errors[c]
             signalRow += Double(row[c] * row[c])
             noiseRow += Double(error * error)
             c += 1

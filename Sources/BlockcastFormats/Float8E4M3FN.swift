@@ -56,6 +56,38 @@ public enum Float8E4M3FN {
         return UInt8(truncatingIfNeeded: code | sign)
     }
 
+    /// Encodes and, in the same steps, returns the value of the code as a float32 (exact),
+    /// which the quantizer needs for its error statistics; cheaper than decoding the code.
+    ///
+    /// The value is meaningless for NaN inputs (the code is still `0x7F` / `0xFF`).
+    @inline(__always)
+    static func encodeWithValue(_ bits: UInt32) -> (code: UInt8, value: Float) {
+        let sign = bits & 0x8000_0000
+        let magnitude = bits & 0x7FFF_FFFF
+        let clamped = min(magnitude, 0x43E0_0000)
+
+        // Normal results: round the float32 bits to 3 mantissa bits; the rounded bits are the
+        // value itself.
+        let rounded = clamped &+ 0x7_FFFF &+ ((clamped >> 20) & 1)
+        let normalCode = (rounded >> 20) &- (120 << 3)
+        let normalValue = Float(bitPattern: rounded & 0xFFF0_0000)
+
+        // Subnormal results: the float adder rounds to a multiple of 2^-9.
+        let magic = Float(bitPattern: 141 << 23)
+        let sum = Float(bitPattern: clamped) + magic
+        let subnormalCode = sum.bitPattern &- magic.bitPattern
+        let subnormalValue = sum - magic
+
+        let isSubnormal = clamped < 0x3C80_0000
+        let unsignedCode = isSubnormal ? subnormalCode : normalCode
+        let value = isSubnormal ? subnormalValue : normalValue
+        let code = magnitude > 0x7F80_0000 ? 0x7F : unsignedCode
+        return (
+            UInt8(truncatingIfNeeded: code | sign >> 24),
+            Float(bitPattern: value.bitPattern | sign)
+        )
+    }
+
     /// The branch-free decoder (arithmetic, no table, so bulk loops vectorize).
     @inline(__always)
     static func decodeValue(_ code: UInt8) -> Float {
