@@ -169,6 +169,11 @@ extension Command {
 
     private func unknownOption(_ token: String) -> ArgumentError {
         let name = String(token.prefix { $0 != "=" })
+
+        // A built-in flag given a value before a subcommand (`--help=all`).
+        if allOptions.contains(where: { $0.name == name }) {
+            return ArgumentError(message: "option '\(name)' takes no value")
+        }
         let candidates = allOptions.map(\.name)
         let suggestion = Suggestion.nearest(to: name, among: candidates)
         return ArgumentError(

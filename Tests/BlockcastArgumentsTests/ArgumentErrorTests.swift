@@ -86,6 +86,9 @@ import Testing
             arguments: ["help", "mrege"],
             message: "unknown command 'mrege'", help: "did you mean 'merge'?"),
         Case(arguments: ["help", "merge", "files"], message: "unexpected argument 'files'"),
+        Case(arguments: ["--help=all"], message: "option '--help' takes no value"),
+        Case(
+            arguments: ["merge", "a", "--help=all"], message: "option '--help' takes no value"),
     ]
 
     @Test(arguments: cases)
