@@ -20,7 +20,8 @@ public struct Linear: Sendable {
 
     /// A plain float32 weight.
     public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(values.count == rows * columns, "Linear: \(values.count) ≠ \(rows)×\(columns)")
+        precondition(
+            values.count == rows * columns, "Linear: \(values.count) ≠ \(rows)×\(columns)")
         self.rows = rows
         self.columns = columns
         self.values = values
@@ -30,7 +31,8 @@ public struct Linear: Sendable {
     /// An FP8 E4M3 weight applied with block-scaled products; `scaleInverse` is its
     /// `ceil(rows/128) × ceil(columns/128)` grid.
     public init(rows: Int, columns: Int, fp8Codes codes: [UInt8], scaleInverse: [Float]) {
-        precondition(codes.count == rows * columns, "Linear: \(codes.count) ≠ \(rows)×\(columns)")
+        precondition(
+            codes.count == rows * columns, "Linear: \(codes.count) ≠ \(rows)×\(columns)")
         precondition(
             scaleInverse.count == Self.blocks(rows) * Self.blocks(columns),
             "Linear: \(scaleInverse.count) scales for \(rows)×\(columns)")
@@ -99,8 +101,9 @@ public struct Linear: Sendable {
     }
 
     /// ``apply(_:count:into:)`` on arrays.
-    func apply(_ x: [Float], count: Int) -> [Float] {
-        precondition(x.count == count * columns, "Linear: input \(x.count) ≠ \(count)×\(columns)")
+    package func apply(_ x: [Float], count: Int) -> [Float] {
+        precondition(
+            x.count == count * columns, "Linear: input \(x.count) ≠ \(count)×\(columns)")
         return [Float](unsafeUninitializedCapacity: count * rows) { y, initialized in
             x.withUnsafeBufferPointer { apply($0.baseAddress!, count: count, into: y.baseAddress!) }
             initialized = count * rows
