@@ -56,6 +56,28 @@ enum ModelFixtures {
         return config
     }
 
+    /// A 2-block model whose tensor-parallel slices at world size 2 fall on 128-wide block
+    /// boundaries, so FP8 weights split without cutting a scale block.
+    static var blockAligned: ModelConfig {
+        var config = ModelConfig()
+        config.vocabSize = 256
+        config.dim = 256
+        config.interDim = 256
+        config.moeInterDim = 128
+        config.layerCount = 2
+        config.denseLayerCount = 1
+        config.headCount = 2
+        config.routedExpertCount = 4
+        config.sharedExpertCount = 2
+        config.activatedExpertCount = 2
+        config.kvLoraRank = 128
+        config.qkNopeHeadDim = 128
+        config.qkRopeHeadDim = 128
+        config.vHeadDim = 128
+        config.maxSeqLen = 64
+        return config
+    }
+
     /// Seeded float32 tensors for every name `config` implies (Hugging Face names): weights
     /// uniform in ±1/√in, norm weights near 1, biases small.
     static func tensors(_ config: ModelConfig, seed: UInt64 = 1) -> [String: Tensor] {

@@ -39,6 +39,47 @@ import Testing
         }
     }
 
+    @Test(arguments: [ComputePath.fp8Gemm, .fp8Dequant, .bf16])
+    func shardedFP8RunMatchesUnsharded(path: ComputePath) throws {
+        let config = ModelFixtures.blockAligned
+        let weights = try ModelFixtures.weights(config, path: path, quantizeInMemory: true)
+        let tokens = ModelFixtures.tokens(config, lengths: [9, 4])
+        let single = try Transformer(weights: weights).forward(tokens: tokens)
+        let sharded = try Transformer(ranks: weights.sharded(worldSize: 2)).forward(tokens: tokens)
+        let error = ModelFixtures.worstError(single, sharded)
+        #expect(error <= 1e-5, "\(path): relative RMS \(error)")
+        #expect(single.routing.map(\.experts) == sharded.routing.map(\.experts))
+
+    }
+
+    /// Splitting a block-scaled weight inside a 128-wide block is refused, naming the tensor.
+    @Test func shardingThatCutsAScaleBlockIsAnError() throws {
+        let weights = try ModelFixtures.weights(
+            config, path: .fp8Gemm, quantizeInMemory: true)
+        do {
+            _ = try weights.sharded(worldSize: 2)
+            Issue.record("expected a block-boundary error")
+        } catch ModelError.invalidWorldSize(2, let reason) {
+            #expect(reason.contains("scale block") && reason.contains("model.layers."), "\(reason)")
+        }
+    }
+
+    /// Output bits do not depend on the thread count.
+    @Test func threadCountDoesNotChangeTheResult() throws {
+        let weights = try ModelFixtures.weights(
+            ModelFixtures.blockAligned, path: .fp8Gemm, quantizeInMemory: true)
+        let model = try Transformer(weights: weights)
+        let tokens = ModelFixtures.tokens(ModelFixtures.blockAligned, lengths: [12, 5])
+        let saved = Parallelism.threadCount
+        defer { Parallelism.threadCount = saved }
+        Parallelism.threadCount = 1
+        let one = try model.forward(tokens: tokens)
+        Parallelism.threadCount = 2
+        let two = try model.forward(tokens: tokens)
+        #expect(one.logits == two.logits)
+        #expect(one.hiddenStates == two.hiddenStates)
+    }
+
     @Test func resultHasEveryPositionBlockAndRouting() throws {
         let model = try Transformer(weights: try ModelFixtures.weights(config))
         let tokens = ModelFixtures.tokens(config, lengths: [4, 9])
