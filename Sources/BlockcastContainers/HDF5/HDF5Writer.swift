@@ -90,6 +90,8 @@ public final class HDF5Writer {
         defer { H5Sclose(space) }
         let dcpl = H5Pcreate(bc_h5p_dataset_create())
         defer { H5Pclose(dcpl) }
+        // Object headers would otherwise carry modification times: same input, other bytes.
+        H5Pset_obj_track_times(dcpl, false)
         let lcpl = H5Pcreate(bc_h5p_link_create())
         defer { H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
