@@ -74,11 +74,15 @@ import Testing
 }
 
 /// Files that are not what they claim, each with the exact message.
-@Suite struct HDF5BadInputTests {
+@Suite final class HDF5BadInputTests {
     let directory: URL
 
     init() throws {
         directory = try ContainerFixtures.temporaryDirectory()
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
     }
 
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -116,5 +120,60 @@ import Testing
             error.message
                 == "Could not open HDF5 file '\(path("cut.h5"))': it is damaged or truncated.")
         #expect(error.description.contains("truncated file"), "\(error)")
+    }
+
+    static let oddFilesScript = """
+        import sys, h5py, numpy as np
+        d = sys.argv[1]
+        with h5py.File(d + '/compound.h5', 'w') as f:
+            f.create_dataset('model/w', data=np.zeros(3, dtype=[('a', 'i4'), ('b', 'f4')]))
+        with h5py.File(d + '/unknown-tag.h5', 'w') as f:
+            f.create_dataset('model/w', data=np.zeros(3, dtype=np.uint8)).attrs['dtype'] = 'float4'
+        with h5py.File(d + '/wrong-width.h5', 'w') as f:
+            f.create_dataset('model/w', data=np.zeros(3, dtype=np.uint8)).attrs['dtype'] = 'bfloat16'
+        with h5py.File(d + '/float-tagged.h5', 'w') as f:
+            f.create_dataset('model/w', data=np.zeros(3, dtype=np.float32)).attrs['dtype'] = 'bfloat16'
+        with h5py.File(d + '/untagged.h5', 'w') as f:
+            f.create_dataset('model/w', data=np.arange(3, dtype=np.uint16))
+        """
+
+    @Test func datasetsOfTypesWeCannotRepresent() throws {
+        _ = try Python.run(script: HDF5BadInputTests.oddFilesScript, arguments: [directory.path])
+        let cases: [(String, String)] = [
+            (
+                "compound.h5",
+                "Dataset 'model.w' in '\(path("compound.h5"))' has an unsupported HDF5 type (class "
+                    + "compound); expected a float, an integer, or an unsigned integer with a dtype "
+                    + "attribute."
+            ),
+            (
+                "unknown-tag.h5",
+                "Dataset 'model.w' in '\(path("unknown-tag.h5"))' has dtype attribute 'float4', "
+                    + "which is not a known type."
+            ),
+            (
+                "wrong-width.h5",
+                "Dataset 'model.w' in '\(path("wrong-width.h5"))' is stored as uint8 but its dtype "
+                    + "attribute says 'bfloat16'."
+            ),
+            (
+                "float-tagged.h5",
+                "Dataset 'model.w' in '\(path("float-tagged.h5"))' is stored as float32 but its "
+                    + "dtype attribute says 'bfloat16'."
+            ),
+        ]
+        for (file, message) in cases {
+            let error = try #require(throws: ContainerError.self) {
+                try Checkpoint.open(path(file))
+            }
+            #expect(error.code == .unsupportedType, "\(file)")
+            #expect(error.tensor == "model.w", "\(file)")
+            #expect(error.description == message, "\(file)")
+        }
+
+        // A uint16 dataset without the attribute is integer data, not bfloat16.
+        let untagged = try Checkpoint.open(path("untagged.h5"))
+        #expect(untagged.info("model.w")?.dtype == .uint16)
+        #expect(try untagged.read("model.w").bytes == [0, 0, 1, 0, 2, 0])
     }
 }

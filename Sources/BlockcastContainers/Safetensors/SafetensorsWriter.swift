@@ -87,7 +87,7 @@ public final class SafetensorsWriter {
     }
 
     /// The bytes before the data: the 8-byte length and the padded JSON header.
-    static func header(
+    package static func header(
         _ layout: [(spec: TensorSpec, range: Range<Int>)], metadata: [String: String]
     ) -> [UInt8] {
         var members: [String: JSONValue] = [:]
