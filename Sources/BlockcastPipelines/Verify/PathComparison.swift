@@ -182,7 +182,7 @@ public struct PathComparison: Sendable {
         }
 
         var drift: [Double] = []
-        var layers: [LayerRouting] = []
+        var layers: [RoutingAgreement] = []
         var load: [ExpertLoad] = []
         if tracesComplete && positions > 0 {
             drift = zip(blockSquaredError, blockSquaredReference).map(relativeRMS)
@@ -199,10 +199,10 @@ public struct PathComparison: Sendable {
 
     private func routingMetrics(
         into values: [Metric: Double]
-    ) -> ([Metric: Double], [LayerRouting], [ExpertLoad]) {
+    ) -> ([Metric: Double], [RoutingAgreement], [ExpertLoad]) {
         var values = values
         let layers = moeLayers.indices.map { i in
-            LayerRouting(
+            RoutingAgreement(
                 layer: moeLayers[i],
                 agreement: routingChoices[i] == 0
                     ? 1 : Double(routingMatches[i]) / Double(routingChoices[i]))

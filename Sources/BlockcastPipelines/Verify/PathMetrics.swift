@@ -21,14 +21,14 @@ public struct PathMetrics: Codable, Equatable, Sendable {
     /// the hidden states were not available.
     public var drift: [Double]
     /// Routing agreement of each MoE layer.
-    public var routingByLayer: [LayerRouting]
+    public var routingByLayer: [RoutingAgreement]
     /// Tokens routed to each expert of each MoE layer, in both models.
     public var expertLoad: [ExpertLoad]
 
     /// Creates the record; ``PathComparison`` is what fills it.
     public init(
         positions: Int, scoredPositions: Int, nonFiniteLogits: Int, values: [Metric: Double],
-        klHistogram: Histogram, drift: [Double], routingByLayer: [LayerRouting],
+        klHistogram: Histogram, drift: [Double], routingByLayer: [RoutingAgreement],
         expertLoad: [ExpertLoad]
     ) {
         self.positions = positions
@@ -57,7 +57,7 @@ public struct PathMetrics: Codable, Equatable, Sendable {
 }
 
 /// The routing agreement of one MoE layer.
-public struct LayerRouting: Codable, Equatable, Sendable {
+public struct RoutingAgreement: Codable, Equatable, Sendable {
     /// The block index of the layer.
     public var layer: Int
     /// Share of the layer's (token, chosen expert) pairs the candidate shares.

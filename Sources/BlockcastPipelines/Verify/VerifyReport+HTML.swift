@@ -101,21 +101,24 @@ extension VerifyReport {
             + rows.joined(separator: "\n") + "\n</table>"
     }
 
+    /// One column per candidate, one row per metric: reads down a candidate, across a metric.
     private func metricsTable() -> String {
         let e = ReportFormat.xmlEscaped
-        let metrics = Metric.allCases
-        var lines = ["<div class=\"wide\"><table><tr><th>candidate</th><th>source</th>"]
-        lines[0] += metrics.map { "<th>\(e($0.rawValue))</th>" }.joined() + "</tr>"
-        for candidate in candidates {
-            let cells = metrics.map { metric in
+        var lines = ["<table><tr><th>metric</th>"]
+        lines[0] += candidates.map { "<th>\(e($0.name))</th>" }.joined() + "</tr>"
+        lines.append(
+            "<tr><td>source</td>"
+                + candidates.map { candidate in
+                    "<td><small>\(e(candidate.source))<br>against "
+                        + "\(e(candidate.comparedWith))</small></td>"
+                }.joined() + "</tr>")
+        for metric in Metric.allCases {
+            let cells = candidates.map { candidate in
                 "<td class=\"num\">\(e(ReportFormat.cell(candidate.metrics[metric])))</td>"
             }
-            lines.append(
-                "<tr><td>\(e(candidate.name))</td><td>\(e(candidate.source))<br>"
-                    + "<small>against \(e(candidate.comparedWith))</small></td>"
-                    + cells.joined() + "</tr>")
+            lines.append("<tr><td><code>\(e(metric.rawValue))</code></td>\(cells.joined())</tr>")
         }
-        lines.append("</table></div>")
+        lines.append("</table>")
         return lines.joined(separator: "\n")
     }
 
@@ -143,7 +146,6 @@ extension VerifyReport {
         td.skip { color: #777; }
         .badge { padding: 2px 10px; border-radius: 4px; color: #fff; font-size: 16px; }
         .badge.pass { background: #1a7f37; } .badge.fail { background: #c62828; }
-        .wide { overflow-x: auto; }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; }
         svg text { font-family: system-ui, sans-serif; font-size: 11px; fill: #333; }
         svg .title { font-size: 13px; font-weight: 600; }
@@ -234,8 +236,11 @@ enum HTMLCharts {
         let plotHeight = height - top - bottom
 
         let occupied = histogram.counts.indices.filter { histogram.counts[$0] > 0 }
+        // Show the occupied range with a bin of air on each side, and never fewer than 8 bins,
+        // so a histogram whose values all fall in one bin still reads as a distribution.
         let first = max(0, (occupied.first ?? 1) - 1)
-        let last = min(histogram.counts.count - 1, (occupied.last ?? 1) + 1)
+        let last = min(
+            histogram.counts.count - 1, max((occupied.last ?? 1) + 1, first + 7))
         let bins = Array(first...last)
         let tallest = max(1, bins.map { histogram.counts[$0] }.max() ?? 1)
         let barWidth = plotWidth / Double(bins.count)

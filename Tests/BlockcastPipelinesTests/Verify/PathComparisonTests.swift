@@ -95,7 +95,8 @@ import Testing
         #expect(metrics[.routingMinLayer] == 0.5)
         #expect(
             metrics.routingByLayer == [
-                LayerRouting(layer: 1, agreement: 1), LayerRouting(layer: 2, agreement: 0.5),
+                RoutingAgreement(layer: 1, agreement: 1),
+                RoutingAgreement(layer: 2, agreement: 0.5),
             ])
         #expect(metrics.expertLoad[1].reference == [3, 3, 0, 0, 0, 0, 0, 0])
         #expect(metrics.expertLoad[1].candidate == [2, 1, 0, 0, 0, 0, 1, 2])

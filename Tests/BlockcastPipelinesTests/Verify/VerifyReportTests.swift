@@ -15,12 +15,12 @@ import Testing
             positions: 48, scoredPositions: 46, nonFiniteLogits: 0,
             values: [.klMean: 1e-6, .top1: 1, .cosineMin: 0.99999, .routing: 1, .driftMax: 2e-7],
             klHistogram: histogram, drift: [1e-7, 2e-7],
-            routingByLayer: [LayerRouting(layer: 1, agreement: 1)],
+            routingByLayer: [RoutingAgreement(layer: 1, agreement: 1)],
             expertLoad: [ExpertLoad(layer: 1, reference: [10, 14], candidate: [10, 14])])
         var bad = good
         bad.values = [.klMean: 0.02, .klMax: klMax, .top1: 0.875, .routing: 0.9375]
         bad.drift = [0.01, 0.08]
-        bad.routingByLayer = [LayerRouting(layer: 1, agreement: 0.9375)]
+        bad.routingByLayer = [RoutingAgreement(layer: 1, agreement: 0.9375)]
         bad.expertLoad = [ExpertLoad(layer: 1, reference: [10, 14], candidate: [13, 11])]
 
         let klGate = Gate(.klMean, .atMost, 1e-3)
