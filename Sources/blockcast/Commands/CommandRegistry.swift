@@ -54,5 +54,12 @@
 
 /// Every `blockcast` subcommand, one line each, in the order `blockcast --help` lists them.
 enum CommandRegistry {
-    static let commands: [any Subcommand.Type] = []
+    static let commands: [any Subcommand.Type] = [
+        SynthCommand.self,
+        QuantizeCommand.self,
+        DequantizeCommand.self,
+        ReshardCommand.self,
+        VerifyCommand.self,
+        RunCommand.self,
+    ]
 }
