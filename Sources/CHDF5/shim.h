@@ -34,6 +34,7 @@ static inline hid_t bc_h5t_ieee_f64le(void) { H5open(); return H5T_IEEE_F64LE; }
 
 static inline hid_t bc_h5p_file_access(void) { H5open(); return H5P_FILE_ACCESS; }
 static inline hid_t bc_h5p_file_create(void) { H5open(); return H5P_FILE_CREATE; }
+static inline hid_t bc_h5p_group_create(void) { H5open(); return H5P_GROUP_CREATE; }
 static inline hid_t bc_h5p_dataset_create(void) { H5open(); return H5P_DATASET_CREATE; }
 static inline hid_t bc_h5p_dataset_xfer(void) { H5open(); return H5P_DATASET_XFER; }
 static inline hid_t bc_h5p_link_create(void) { H5open(); return H5P_LINK_CREATE; }

@@ -44,6 +44,22 @@ import Testing
         #expect(sizes[1] * 20 < sizes[0], "sizes \(sizes)")
     }
 
+    @Test func theSameTensorsGiveTheSameBytesLater() throws {
+        let directory = try ContainerFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var files: [Data] = []
+        for attempt in 0..<2 {
+            // HDF5 timestamps have one-second resolution; a later second must not show.
+            if attempt == 1 { usleep(1_100_000) }
+            let path = directory.appendingPathComponent("d\(attempt).h5").path
+            let writer = try HDF5Writer(path: path, compressionLevel: 1, config: ["a": 1])
+            for (name, tensor) in ContainerFixtures.everyDType() { try writer.write(name, tensor) }
+            try writer.finish()
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        #expect(files[0] == files[1])
+    }
+
     @Test func chunksHoldWholeRowsUpToTheTarget() {
         #expect(HDF5Writer.chunkShape([4096, 7168], width: 1) == [585, 7168])
         #expect(HDF5Writer.chunkShape([16, 16], width: 4) == [16, 16])

@@ -24,6 +24,7 @@ public final class HDF5Writer {
     private let temporary: String
     private var fileID: hid_t = -1
     private var names = Set<String>()
+    private var groups = Set<String>()
     private var finished = false
 
     /// Creates the temporary file; `config`, if given, becomes the root attribute `config`.
@@ -35,7 +36,11 @@ public final class HDF5Writer {
         self.temporary = AtomicFile.temporaryPath(for: path)
         let temporary = self.temporary
         fileID = try HDF5.locked { () throws(ContainerError) -> hid_t in
-            let id = H5Fcreate(temporary, bc_h5f_acc_trunc(), HDF5.defaultList, HDF5.defaultList)
+            // The root group, like every object, would otherwise record when it was made.
+            let fcpl = H5Pcreate(bc_h5p_file_create())
+            defer { H5Pclose(fcpl) }
+            H5Pset_obj_track_times(fcpl, false)
+            let id = H5Fcreate(temporary, bc_h5f_acc_trunc(), fcpl, HDF5.defaultList)
             guard id >= 0 else {
                 throw HDF5.failure(.io, file: path, "Could not create HDF5 file '\(temporary)'.")
             }
@@ -69,11 +74,34 @@ public final class HDF5Writer {
         }
         let datasetPath = "/" + components.joined(separator: "/")
         try HDF5.locked { () throws(ContainerError) in
+            try createGroups(components.dropLast().map(String.init), name: name)
             try createDataset(datasetPath, name: name, tensor)
         }
         let entry = Manifest.Entry(name: name, file: path, tensor: tensor)
         written.append(entry)
         return entry
+    }
+
+    /// Creates the groups along `components` that do not exist yet, without timestamps.
+    private func createGroups(_ components: [String], name: String) throws(ContainerError) {
+        var path = ""
+        for component in components {
+            path += "/" + component
+            guard !groups.contains(path) else { continue }
+            let gcpl = H5Pcreate(bc_h5p_group_create())
+            defer { H5Pclose(gcpl) }
+            H5Pset_obj_track_times(gcpl, false)
+            if H5Lexists(fileID, path, HDF5.defaultList) <= 0 {
+                let group = H5Gcreate2(fileID, path, HDF5.defaultList, gcpl, HDF5.defaultList)
+                guard group >= 0 else {
+                    throw HDF5.failure(
+                        file: self.path, tensor: name,
+                        "Could not create group '\(path)' for tensor '\(name)' in '\(self.path)'.")
+                }
+                H5Gclose(group)
+            }
+            groups.insert(path)
+        }
     }
 
     private func createDataset(_ datasetPath: String, name: String, _ tensor: Tensor)
