@@ -58,7 +58,6 @@ enum CommandRegistry {
         SynthCommand.self,
         QuantizeCommand.self,
         DequantizeCommand.self,
-        ReshardCommand.self,
         VerifyCommand.self,
         RunCommand.self,
     ]
