@@ -16,40 +16,57 @@ public enum BlockQuantizer {
         scaleFormat: ScaleFormat = .float32
     ) -> (BlockQuantizedMatrix, QuantizationStatistics) {
         precondition(rows >= 0 && columns >= 0, "quantize: negative shape \(rows)×\(columns)")
-        precondition(
-            weights.count == rows * columns,
-            "quantize: \(weights.count) elements for \(rows)×\(columns)")
         let tiles = BlockShape.deepSeek.tileCounts(rows: rows, columns: columns)
-        let tileCount = tiles.rows * tiles.columns
-
-        var tileStatistics = [TileStatistics](repeating: TileStatistics(), count: tileCount)
-        var scales = [Float](repeating: 0, count: tileCount)
+        var scales = [Float](repeating: 0, count: tiles.rows * tiles.columns)
+        var statistics: QuantizationStatistics?
         let codes = [UInt8](unsafeUninitializedCapacity: rows * columns) { codes, initialized in
             scales.withUnsafeMutableBufferPointer { scales in
-                tileStatistics.withUnsafeMutableBufferPointer { statistics in
-                    guard let input = weights.baseAddress, let output = codes.baseAddress else {
-                        return
-                    }
-                    let scaleOut = scales.baseAddress!
-                    let statisticsOut = statistics.baseAddress!
-                    parallelFor(tiles.rows) { tileRow in
-                        for tileColumn in 0..<tiles.columns {
-                            let index = tileRow * tiles.columns + tileColumn
-                            let region = TileRegion(
-                                tileRow: tileRow, tileColumn: tileColumn, rows: rows,
-                                columns: columns)
-                            statisticsOut[index] = quantizeTile(
-                                input, output, region, scaleFormat, scale: scaleOut + index)
-                        }
-                    }
-                }
+                statistics = quantize(
+                    weights, rows: rows, columns: columns, scaleFormat: scaleFormat,
+                    codes: codes, scaleInverse: scales)
             }
             initialized = rows * columns
         }
 
         let matrix = BlockQuantizedMatrix(
             rows: rows, columns: columns, codes: codes, scaleInverse: scales)
-        return (matrix, TileStatistics.reduce(tileStatistics, elementCount: rows * columns))
+        return (matrix, statistics!)
+    }
+
+    /// Quantizes like ``quantize(_:rows:columns:scaleFormat:)`` into caller-owned buffers
+    /// (for instance a mapped output file): `codes` holds `rows × columns` elements and
+    /// `scaleInverse` `ceil(rows / 128) × ceil(columns / 128)`.
+    public static func quantize(
+        _ weights: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+        scaleFormat: ScaleFormat = .float32, codes: UnsafeMutableBufferPointer<UInt8>,
+        scaleInverse: UnsafeMutableBufferPointer<Float>
+    ) -> QuantizationStatistics {
+        precondition(rows >= 0 && columns >= 0, "quantize: negative shape \(rows)×\(columns)")
+        precondition(
+            weights.count == rows * columns && codes.count == rows * columns,
+            "quantize: \(weights.count) inputs, \(codes.count) codes for \(rows)×\(columns)")
+        let tiles = BlockShape.deepSeek.tileCounts(rows: rows, columns: columns)
+        let tileCount = tiles.rows * tiles.columns
+        precondition(
+            scaleInverse.count == tileCount,
+            "quantize: \(scaleInverse.count) scales for \(tiles.rows)×\(tiles.columns) tiles")
+
+        var tileStatistics = [TileStatistics](repeating: TileStatistics(), count: tileCount)
+        tileStatistics.withUnsafeMutableBufferPointer { statistics in
+            guard let input = weights.baseAddress, let output = codes.baseAddress,
+                let scaleOut = scaleInverse.baseAddress, let statisticsOut = statistics.baseAddress
+            else { return }
+            parallelFor(tiles.rows) { tileRow in
+                for tileColumn in 0..<tiles.columns {
+                    let index = tileRow * tiles.columns + tileColumn
+                    let region = TileRegion(
+                        tileRow: tileRow, tileColumn: tileColumn, rows: rows, columns: columns)
+                    statisticsOut[index] = quantizeTile(
+                        input, output, region, scaleFormat, scale: scaleOut + index)
+                }
+            }
+        }
+        return TileStatistics.reduce(tileStatistics, elementCount: rows * columns)
     }
 
     /// Dequantizes `matrix` into `into` (`rows × columns` float32, row-major).

@@ -170,6 +170,26 @@ import Testing
         #expect(viaMatrix.map(\.bitPattern) == viaBuffers.map(\.bitPattern))
     }
 
+    @Test func callerOwnedBuffersGetTheSameResult() {
+        let input = Input(rows: 260, columns: 300, seed: 13)
+        let w = input.values()
+        let (matrix, statistics) = w.withUnsafeBufferPointer {
+            BlockQuantizer.quantize($0, rows: input.rows, columns: input.columns)
+        }
+        var codes = [UInt8](repeating: 0, count: w.count)
+        var scales = [Float](repeating: 0, count: 3 * 3)
+        let direct = w.withUnsafeBufferPointer { weights in
+            codes.withUnsafeMutableBufferPointer { codes in
+                scales.withUnsafeMutableBufferPointer {
+                    BlockQuantizer.quantize(
+                        weights, rows: input.rows, columns: input.columns, codes: codes,
+                        scaleInverse: $0)
+                }
+            }
+        }
+        #expect(codes == matrix.codes && scales == matrix.scaleInverse && direct == statistics)
+    }
+
     @Test func statisticsSurviveJSONWithInfiniteSQNR() throws {
         let statistics = QuantizationStatistics(
             elementCount: 4, sqnrDecibels: .infinity, maxAbsoluteError: 0,
