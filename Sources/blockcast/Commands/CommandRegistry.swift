@@ -58,6 +58,7 @@ enum CommandRegistry {
         SynthCommand.self,
         QuantizeCommand.self,
         DequantizeCommand.self,
+        ReshardCommand.self,
         VerifyCommand.self,
         RunCommand.self,
     ]
