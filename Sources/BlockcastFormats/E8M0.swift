@@ -32,4 +32,27 @@ public enum E8M0 {
         default: Float(bitPattern: UInt32(code) << 23)
         }
     }
+
+    /// Encodes every element of `source` into `into` (same count) with
+    /// ``encode(powerOfTwo:)``, in parallel over large buffers.
+    public static func encode(
+        _ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        precondition(source.count == destination.count, "encode: buffer sizes differ")
+        guard let input = source.baseAddress, let output = destination.baseAddress else { return }
+        forEachBulkChunk(source.count) { start, end in
+            for i in start..<end { output[i] = encode(powerOfTwo: input[i]) }
+        }
+    }
+
+    /// Decodes every code of `source` into `into` (same count), in parallel over large buffers.
+    public static func decode(
+        _ source: UnsafeBufferPointer<UInt8>, into destination: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(source.count == destination.count, "decode: buffer sizes differ")
+        guard let input = source.baseAddress, let output = destination.baseAddress else { return }
+        forEachBulkChunk(source.count) { start, end in
+            for i in start..<end { output[i] = decode(input[i]) }
+        }
+    }
 }

@@ -11,6 +11,25 @@ import Testing
         #expect(E8M0.decode(0xFF).isNaN)
     }
 
+    @Test func bulkCodecsMatchTheScalarOnes() {
+        let codes = (0..<256).map { UInt8($0) }
+        var values = [Float](repeating: 0, count: 256)
+        codes.withUnsafeBufferPointer { s in
+            values.withUnsafeMutableBufferPointer { E8M0.decode(s, into: $0) }
+        }
+        #expect(zip(codes, values).allSatisfy { E8M0.decode($0).bitPattern == $1.bitPattern })
+
+        var generator = SplitMix64(seed: 3)
+        let inputs = (0..<70_000).map { _ in
+            Float(bitPattern: UInt32(truncatingIfNeeded: generator.next()))
+        }
+        var encoded = [UInt8](repeating: 0, count: inputs.count)
+        inputs.withUnsafeBufferPointer { s in
+            encoded.withUnsafeMutableBufferPointer { E8M0.encode(s, into: $0) }
+        }
+        #expect(zip(inputs, encoded).allSatisfy { E8M0.encode(powerOfTwo: $0) == $1 })
+    }
+
     @Test func otherValuesFollowTheDocumentedRules() {
         #expect(E8M0.encode(powerOfTwo: 1) == 127)
         #expect(E8M0.encode(powerOfTwo: 3) == 129)
