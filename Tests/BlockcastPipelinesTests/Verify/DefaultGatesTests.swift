@@ -1,0 +1,36 @@
+import BlockcastModel
+import BlockcastPipelines
+import BlockcastTestSupport
+import Foundation
+import Testing
+
+@Suite struct DefaultGatesTests {
+    private var gatesFolder: URL { TestPaths.repository.appendingPathComponent("formats/gates") }
+
+    @Test func builtInFilesEqualTheCommittedOnes() throws {
+        for (name, text) in DefaultGates.files.sorted(by: { $0.key < $1.key }) {
+            let committed = try String(
+                contentsOf: gatesFolder.appendingPathComponent(name), encoding: .utf8)
+            #expect(committed == text, "formats/gates/\(name) differs from the built-in copy")
+        }
+    }
+
+    @Test func everyCommittedGateFileLoads() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: gatesFolder.path)
+            .filter { $0.hasSuffix(".json") }
+        #expect(names.count >= 2)
+        for name in names {
+            let set = try GateSet(contentsOf: gatesFolder.appendingPathComponent(name))
+            #expect(!set.isEmpty, "\(name) holds no gate")
+            #expect(set.description?.isEmpty == false, "\(name) says nothing about its bounds")
+            // Rank files must be held to near-identity in every shipped file.
+            #expect(set.gates(for: .sharded).contains(Gate(.routing, .equal, 1)), "\(name)")
+        }
+    }
+
+    @Test func theSyntheticPresetsGetTheirOwnGates() {
+        #expect(DefaultGates.gates(for: SynthPreset.tiny.config).file == "synth-tiny.json")
+        #expect(DefaultGates.gates(for: .deepSeekV3_671B).file == "default.json")
+        #expect(DefaultGates.gates(for: .deepSeekV2Lite16B).file == "default.json")
+    }
+}
