@@ -226,8 +226,9 @@ extension ReshardPlan {
             }
             let slice = size / worldSize
             if blocked && worldSize > 1 && slice % 128 != 0 {
+                // World size 1 never splits, so it is always aligned.
                 let aligned = (1...min(size, largestWorldSizeConsidered)).filter {
-                    size % $0 == 0 && (size / $0) % 128 == 0
+                    $0 == 1 || (size % $0 == 0 && (size / $0) % 128 == 0)
                 }
                 checks.misalignments.append(
                     Misalignment(
