@@ -7,7 +7,10 @@ import Foundation
 
 /// Every suite by name, in the order `all` runs them.
 let suites: [(name: String, run: () -> Void)] = [
-    ("formats", FormatsBench.run)
+    ("formats", FormatsBench.run),
+    ("model", ModelBench.run),
+    ("quantize", QuantizeBench.run),
+    ("containers", ContainersBench.run),
 ]
 
 var requested: [String] = []
