@@ -9,7 +9,6 @@ import Foundation
 let suites: [(name: String, run: () -> Void)] = [
     ("formats", FormatsBench.run),
     ("model", ModelBench.run),
-    ("quantize", QuantizeBench.run),
     ("containers", ContainersBench.run),
 ]
 
