@@ -14,6 +14,9 @@ public struct Transformer: Sendable {
     public let path: ComputePath
     /// The MLA evaluation order.
     public let attentionOrder: AttentionOrder
+    /// Whether the hidden state is rounded to bfloat16 after the embedding and after every
+    /// block (the bf16 path's "bfloat16 between layers" option); off by default.
+    public var bfloat16BetweenBlocks = false
     private let ranks: [RankModel]
     private let rotary: RotaryEmbedding
 
@@ -70,6 +73,7 @@ public struct Transformer: Sendable {
         let eps = Float(config.rmsNormEps)
 
         var h = allReduce(ranks.map { $0.embed(flat) })
+        roundBetweenBlocks(&h)
         var hidden: [[[Float]]] = []
         var routing: [LayerRouting] = []
         for layer in 0..<config.layerCount {
@@ -102,6 +106,7 @@ public struct Transformer: Sendable {
                     }
                 })
             Kernels.add(&h, ffn)
+            roundBetweenBlocks(&h)
 
             if let choices {
                 routing.append(
@@ -138,6 +143,13 @@ public struct Transformer: Sendable {
                     sequence: index, position: position, token: sequence[position],
                     vocabularySize: config.vocabSize)
             }
+        }
+    }
+
+    private func roundBetweenBlocks(_ h: inout [Float]) {
+        guard bfloat16BetweenBlocks else { return }
+        h.withUnsafeMutableBufferPointer { h in
+            for i in 0..<h.count { h[i] = BFloat16.round(h[i]) }
         }
     }
 

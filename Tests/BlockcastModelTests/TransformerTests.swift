@@ -186,6 +186,20 @@ import Testing
         #expect(bf16.logits != fp32.logits)
     }
 
+    @Test func bfloat16BetweenBlocksRoundsEveryHiddenState() throws {
+        var model = try Transformer(weights: try ModelFixtures.weights(config, path: .bf16))
+        let tokens = ModelFixtures.tokens(config, lengths: [6])
+        let plain = try model.forward(tokens: tokens)
+        model.bfloat16BetweenBlocks = true
+        let rounded = try model.forward(tokens: tokens)
+        for block in rounded.hiddenStates {
+            #expect(block[0].allSatisfy { BFloat16.round($0) == $0 })
+        }
+        #expect(!plain.hiddenStates[0][0].allSatisfy { BFloat16.round($0) == $0 })
+        let error = ModelFixtures.worstError(plain, rounded)
+        #expect(error > 0 && error < 0.1, "\(error)")
+    }
+
     @Test func badTokensAreErrors() throws {
         let model = try Transformer(weights: try ModelFixtures.weights(config))
         #expect(
