@@ -108,6 +108,10 @@ import Testing
             put(f, 'model.bool', np.array([True, False, True]), 'BOOL')
             put(f, 'model.zstd', np.tile(f32, (40, 1)), 'F32', chunks=(16, 10),
                 **hdf5plugin.Zstd(clevel=5))
+            put(f, 'model.zstd_edge', np.tile(f32, (25, 1)), 'F32', chunks=(16, 10),
+                **hdf5plugin.Zstd(clevel=3))
+            put(f, 'model.zstd_columns', np.tile(f32, (4, 3)), 'F32', chunks=(8, 7),
+                **hdf5plugin.Zstd(clevel=3))
             put(f, 'model.scalar', np.float32(2.5), 'F32')
             put(f, 'flat.layers.0.weight', f32[:2], 'F32', flat=True)
         print(json.dumps(expect))
@@ -225,6 +229,38 @@ import Testing
         let second = try Checkpoint.open(numeric)
         for (name, hex) in try #require(expected["numpy"]?.objectValue) {
             #expect(ContainerFixtures.hex(try second.read(name).bytes) == hex.stringValue)
+        }
+    }
+
+    static let dumpHDF5Script = """
+        import sys, h5py, hdf5plugin, numpy as np
+        with h5py.File(sys.argv[1], 'r') as f:
+            for i, name in enumerate(sys.argv[3:]):
+                data = np.asarray(f[name.replace('.', '/')][()])
+                open('%s/%d.raw' % (sys.argv[2], i), 'wb').write(data.tobytes())
+        """
+
+    @Test func h5pyReadsMultiChunkCompressedTensors() throws {
+        let directory = try ContainerFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("chunks.h5").path
+        // Several 4 MiB chunks each, the last one partial.
+        let tensors = [
+            ("model.a.weight", ContainerFixtures.tensor(.float32, shape: [2500, 1100], seed: 1)),
+            ("model.b.weight", ContainerFixtures.tensor(.bfloat16, shape: [3000, 1500], seed: 2)),
+        ]
+        let writer = try HDF5Writer(path: path, compressionLevel: 2)
+        for (name, tensor) in tensors { try writer.write(name, tensor) }
+        try writer.finish()
+
+        _ = try Python.run(
+            script: InteropTests.dumpHDF5Script,
+            arguments: [path, directory.path] + tensors.map(\.0))
+        let checkpoint = try Checkpoint.open(path)
+        for (i, (name, tensor)) in tensors.enumerated() {
+            let dumped = try Data(contentsOf: directory.appendingPathComponent("\(i).raw"))
+            #expect([UInt8](dumped) == tensor.bytes, "h5py's view of \(name)")
+            #expect(try checkpoint.read(name) == tensor, "our view of \(name)")
         }
     }
 }

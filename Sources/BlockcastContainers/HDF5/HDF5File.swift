@@ -84,9 +84,24 @@ final class HDF5File: @unchecked Sendable {
             defer { H5Dclose(dataset) }
             let memoryType = try littleEndianType(of: dataset, entry)
             defer { H5Tclose(memoryType) }
+            let fastRows =
+                storedLittleEndian(dataset)
+                ? HDF5ChunkIO.zstdRows(of: dataset, shape: entry.shape) : nil
             return try Tensor(dtype: entry.dtype, shape: entry.shape) {
                 (buffer) throws(ContainerError) in
                 guard buffer.count > 0 else { return }
+                if let rows = fastRows {
+                    let width = entry.dtype.byteWidth
+                    guard
+                        HDF5ChunkIO.read(
+                            dataset, shape: entry.shape, width: width, rows: rows, into: buffer)
+                    else {
+                        throw HDF5.failure(
+                            .corrupt, file: displayPath, tensor: entry.name,
+                            "Could not decompress tensor '\(entry.name)' from '\(displayPath)'.")
+                    }
+                    return
+                }
                 let status = H5Dread(
                     dataset, memoryType, bc_h5s_all(), bc_h5s_all(), HDF5.defaultList,
                     buffer.baseAddress)
@@ -97,6 +112,19 @@ final class HDF5File: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Whether the stored bytes already are the little-endian bytes a tensor holds (so chunks
+    /// can be copied without HDF5's type conversion).
+    private func storedLittleEndian(_ dataset: hid_t) -> Bool {
+        let type = H5Dget_type(dataset)
+        guard type >= 0 else { return false }
+        defer { H5Tclose(type) }
+        let typeClass = H5Tget_class(type)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER || typeClass == H5T_ENUM else {
+            return false
+        }
+        return H5Tget_size(type) == 1 || H5Tget_order(type) == H5T_ORDER_LE
     }
 
     /// The dataset's own type with its byte order set to little-endian, for `H5Dread`.

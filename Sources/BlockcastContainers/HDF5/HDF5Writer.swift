@@ -124,7 +124,8 @@ public final class HDF5Writer {
         defer { H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
 
-        if let chunk = HDF5Writer.chunkShape(tensor.shape, width: tensor.dtype.byteWidth) {
+        let chunkShape = HDF5Writer.chunkShape(tensor.shape, width: tensor.dtype.byteWidth)
+        if let chunk = chunkShape {
             var chunkDims = chunk.map { hsize_t($0) }
             H5Pset_chunk(dcpl, Int32(chunkDims.count), &chunkDims)
             if let level = compressionLevel {
@@ -146,6 +147,17 @@ public final class HDF5Writer {
                 "Could not write the dtype attribute of tensor '\(name)' in '\(path)'.")
         }
         guard tensor.byteCount > 0 else { return }
+        if let level = compressionLevel, let chunk = chunkShape,
+            let rows = HDF5ChunkIO.rowsPerChunk(shape: tensor.shape, chunk: chunk)
+        {
+            guard HDF5ChunkIO.write(tensor, to: dataset, rows: rows, level: Int32(clamping: level))
+            else {
+                throw HDF5.failure(
+                    .compression, file: path, tensor: name,
+                    "Could not compress and write tensor '\(name)' to '\(path)'.")
+            }
+            return
+        }
         let status = tensor.withUnsafeBytes { raw in
             H5Dwrite(dataset, type, bc_h5s_all(), bc_h5s_all(), HDF5.defaultList, raw.baseAddress)
         }
