@@ -68,30 +68,47 @@ enum FormatsBench {
         runBlockQuantizer(memcpy: memcpyAll)
     }
 
-    /// The 128 × 128 quantizer (with its error statistics) on a 4096 × 4096 weight.
+    /// The 128 × 128 quantizer (with its error statistics) on a 4096 × 4096 weight: into
+    /// caller-owned buffers (the kernel alone), and through the array-returning API (which
+    /// also pays for page-faulting a fresh 16 MiB output every call).
     static func runBlockQuantizer(memcpy: Double) {
         let all = Parallelism.threadCount
         let count = matrixEdge * matrixEdge
         let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-        defer { weights.deallocate() }
+        let codes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count)
+        let tiles = BlockShape.deepSeek.tileCounts(rows: matrixEdge, columns: matrixEdge)
+        let scales = UnsafeMutableBufferPointer<Float>.allocate(
+            capacity: tiles.rows * tiles.columns)
+        defer {
+            weights.deallocate()
+            codes.deallocate()
+            scales.deallocate()
+        }
         fillWeights(weights)
+        codes.initialize(repeating: 0)
         let input = UnsafeBufferPointer(weights)
+        let shape = "\(matrixEdge)x\(matrixEdge)"
 
         for threads in [1, all] {
             let throughput = Bench.withThreads(threads) {
                 Bench.measure(
-                    name: "blockquant 128x128 \(matrixEdge)x\(matrixEdge) threads=\(threads)",
-                    bytes: count * 4
+                    name: "blockquant 128x128 \(shape) threads=\(threads)", bytes: count * 4
                 ) {
-                    _ = BlockQuantizer.quantize(input, rows: matrixEdge, columns: matrixEdge)
+                    _ = BlockQuantizer.quantize(
+                        input, rows: matrixEdge, columns: matrixEdge, codes: codes,
+                        scaleInverse: scales)
                 }
             }
             if threads == all {
                 Bench.report(name: "blockquant/memcpy", value: throughput / memcpy, unit: "x")
-                let seconds = Double(count * 4) / (throughput * 1e9)
-                Bench.report(name: "blockquant seconds", value: seconds * 1000, unit: "ms")
             }
         }
+        let allocating = Bench.measure(
+            name: "blockquant 128x128 \(shape) arrays threads=\(all)", bytes: count * 4
+        ) {
+            _ = BlockQuantizer.quantize(input, rows: matrixEdge, columns: matrixEdge)
+        }
+        Bench.report(name: "blockquant arrays/memcpy", value: allocating / memcpy, unit: "x")
     }
 
     /// Weight-like values: a bell of small numbers with occasional outliers, deterministic.
