@@ -53,6 +53,27 @@ public struct Tensor: Sendable {
         self.storage = storage
     }
 
+    /// Like ``init(dtype:shape:initializingWith:)``, but a buffer that cannot be allocated
+    /// (a damaged file claiming an enormous shape) is an error instead of a crash.
+    init(
+        dtype: DType, shape: [Int], file: String, tensor: String,
+        fallibleInitializingWith body: (UnsafeMutableRawBufferPointer) throws(ContainerError)
+            -> Void
+    ) throws(ContainerError) {
+        guard let count = ShapeMath.byteCount(shape, width: dtype.byteWidth),
+            let storage = TensorStorage(tryAllocating: count)
+        else {
+            throw ContainerError(
+                .corrupt, file: file, tensor: tensor,
+                "Tensor '\(tensor)' in '\(file)' claims shape \(shape), more memory than can be "
+                    + "allocated.")
+        }
+        self.dtype = dtype
+        self.shape = shape
+        try body(storage.mutableBytes)
+        self.storage = storage
+    }
+
     /// A view of `range` in a mapped file; the caller has checked the size.
     init(dtype: DType, shape: [Int], mapped file: MappedFile, range: Range<Int>) {
         self.dtype = dtype
@@ -97,11 +118,30 @@ private final class TensorStorage: @unchecked Sendable {
     private let mapping: MappedFile?
     private let range: Range<Int>
 
-    init(allocating count: Int) {
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    /// An owned, 64-byte aligned buffer of `count` bytes (freed with `free`).
+    convenience init(allocating count: Int) {
+        guard let pointer = TensorStorage.allocate(count) else {
+            fatalError("out of memory allocating \(count) bytes for a tensor")
+        }
+        self.init(owning: pointer, count: count)
+    }
+
+    /// An owned buffer, or nil when the system cannot provide that much memory.
+    convenience init?(tryAllocating count: Int) {
+        guard let pointer = TensorStorage.allocate(count) else { return nil }
+        self.init(owning: pointer, count: count)
+    }
+
+    private init(owning pointer: UnsafeMutableRawPointer, count: Int) {
         bytes = UnsafeRawBufferPointer(start: pointer, count: count)
         mapping = nil
         range = 0..<count
+    }
+
+    private static func allocate(_ count: Int) -> UnsafeMutableRawPointer? {
+        var pointer: UnsafeMutableRawPointer?
+        guard posix_memalign(&pointer, 64, max(count, 1)) == 0 else { return nil }
+        return pointer
     }
 
     convenience init(copying source: some Collection<UInt8>) {
@@ -131,7 +171,7 @@ private final class TensorStorage: @unchecked Sendable {
         if let mapping {
             mapping.release(range)
         } else {
-            UnsafeMutableRawPointer(mutating: bytes.baseAddress!).deallocate()
+            free(UnsafeMutableRawPointer(mutating: bytes.baseAddress))
         }
     }
 }

@@ -149,6 +149,8 @@ import Testing
             f.create_dataset('model/w', data=np.zeros(3, dtype=np.uint8)).attrs['dtype'] = 'bfloat16'
         with h5py.File(d + '/float-tagged.h5', 'w') as f:
             f.create_dataset('model/w', data=np.zeros(3, dtype=np.float32)).attrs['dtype'] = 'bfloat16'
+        with h5py.File(d + '/huge.h5', 'w') as f:
+            f.create_dataset('model/w', shape=(1 << 28, 1 << 30), dtype=np.float32)
         with h5py.File(d + '/untagged.h5', 'w') as f:
             f.create_dataset('model/w', data=np.arange(3, dtype=np.uint16))
         """
@@ -186,6 +188,15 @@ import Testing
             #expect(error.tensor == "model.w", "\(file)")
             #expect(error.description == message, "\(file)")
         }
+
+        // A shape no memory can hold (declared, never written) is refused, not a crash.
+        let huge = try Checkpoint.open(path("huge.h5"))
+        #expect(huge.info("model.w")?.shape == [1 << 28, 1 << 30])
+        let tooBig = try #require(throws: ContainerError.self) { try huge.read("model.w") }
+        #expect(
+            tooBig.message
+                == "Tensor 'model.w' in '\(path("huge.h5"))' claims shape [268435456, "
+                + "1073741824], more memory than can be allocated.")
 
         // A uint16 dataset without the attribute is integer data, not bfloat16.
         let untagged = try Checkpoint.open(path("untagged.h5"))

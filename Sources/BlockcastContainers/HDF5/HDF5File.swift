@@ -87,8 +87,9 @@ final class HDF5File: @unchecked Sendable {
             let fastRows =
                 storedLittleEndian(dataset)
                 ? HDF5ChunkIO.zstdRows(of: dataset, shape: entry.shape) : nil
-            return try Tensor(dtype: entry.dtype, shape: entry.shape) {
-                (buffer) throws(ContainerError) in
+            return try Tensor(
+                dtype: entry.dtype, shape: entry.shape, file: displayPath, tensor: entry.name
+            ) { (buffer) throws(ContainerError) in
                 guard buffer.count > 0 else { return }
                 if let rows = fastRows {
                     let width = entry.dtype.byteWidth
