@@ -200,10 +200,13 @@ extension ModelConfig {
     }
 
     /// Builds and validates a config from a parsed JSON object in either spelling; the
-    /// spelling is the Hugging Face one when `hidden_size` is present.
+    /// spelling is the Hugging Face one when `hidden_size`, `num_hidden_layers` or
+    /// `num_attention_heads` is present.
     public init(json: [String: Any]) throws {
         let reader = KeyReader(json)
-        let spelling: Spelling = json["hidden_size"] != nil ? .huggingFace : .inference
+        let huggingFaceKeys = ["hidden_size", "num_hidden_layers", "num_attention_heads"]
+        let spelling: Spelling =
+            huggingFaceKeys.contains { json[$0] != nil } ? .huggingFace : .inference
         self.init()
 
         switch spelling {
@@ -259,7 +262,9 @@ extension ModelConfig {
         denseLayerCount = try r.int("first_k_dense_replace") ?? denseLayerCount
         headCount = try r.int("num_attention_heads") ?? headCount
         routedExpertCount = try r.int("n_routed_experts") ?? routedExpertCount
-        sharedExpertCount = try r.int("n_shared_experts") ?? sharedExpertCount
+        // Hugging Face writes `n_shared_experts: null` for a model without shared experts.
+        sharedExpertCount =
+            try r.isNull("n_shared_experts") ? 0 : r.int("n_shared_experts") ?? sharedExpertCount
         activatedExpertCount = try r.int("num_experts_per_tok") ?? activatedExpertCount
         expertGroupCount = try r.int("n_group") ?? expertGroupCount
         limitedGroupCount = try r.int("topk_group") ?? limitedGroupCount
@@ -386,6 +391,11 @@ private struct KeyReader {
     private func raw(_ key: String) -> Any? {
         guard let value = values[key], !(value is NSNull) else { return nil }
         return value
+    }
+
+    /// Whether `key` is present with the value JSON null.
+    func isNull(_ key: String) -> Bool {
+        values[key] is NSNull
     }
 
     private func invalid(_ key: String, _ value: Any, _ reason: String) -> ModelError {

@@ -59,6 +59,13 @@ import Testing
         #expect(with.originalSeqLen == 32)
     }
 
+    @Test func huggingFaceNullSharedExpertsMeansNone() throws {
+        let config = try parse(#"{"num_hidden_layers": 2, "n_shared_experts": null}"#)
+        #expect(config.sharedExpertCount == 0)
+        #expect(config.layerCount == 2)
+        #expect(try parse(#"{"dim": 64, "n_shared_experts": null}"#).sharedExpertCount == 2)
+    }
+
     @Test func gateBiasFollowsTopkMethodOrSigmoid() throws {
         #expect(try parse(#"{"hidden_size": 64, "topk_method": "noaux_tc"}"#).hasGateBias)
         #expect(!(try parse(#"{"hidden_size": 64, "topk_method": "greedy"}"#).hasGateBias))
