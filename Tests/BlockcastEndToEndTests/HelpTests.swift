@@ -47,6 +47,33 @@ import Testing
         }
     }
 
+    /// The registered commands, read from the root help page.
+    static func registeredCommands() throws -> [String] {
+        let page = try BinaryRun.blockcast(["--help"]).stdout
+        let middle = page.dropFirst(head.count).dropLast(tail.count)
+        return middle.split(separator: "\n").compactMap { line in
+            line.hasPrefix("  ") && !line.hasPrefix("   ")
+                ? String(line.dropFirst(2).prefix { $0 != " " }) : nil
+        }
+    }
+
+    @Test func everyCommandHelpIsTheSameBothWaysAndFitsEightyColumns() throws {
+        for name in try Self.registeredCommands() {
+            let viaHelp = try BinaryRun.blockcast(["help", name])
+            let viaFlag = try BinaryRun.blockcast([name, "--help"])
+            #expect(viaHelp.status == 0, "\(viaHelp)")
+            #expect(viaFlag.status == 0, "\(viaFlag)")
+            #expect(viaHelp.stdout == viaFlag.stdout)
+            #expect(viaFlag.stderr == "")
+            #expect(viaFlag.stdout.hasPrefix("OVERVIEW: "), "\(viaFlag)")
+            #expect(viaFlag.stdout.contains("\n\nUSAGE: blockcast \(name) "), "\(viaFlag)")
+            #expect(viaFlag.stdout.contains("\n\nOPTIONS:\n"), "\(viaFlag)")
+            for line in viaFlag.stdout.split(separator: "\n") {
+                #expect(line.count <= 80, "blockcast \(name) --help: too wide: \(line)")
+            }
+        }
+    }
+
     @Test func helpOfHelpIsTheRootPage() throws {
         let root = try BinaryRun.blockcast(["--help"])
         let help = try BinaryRun.blockcast(["help", "--help"])

@@ -42,6 +42,21 @@ import Testing
         #expect(run.stderr == testCase.stderr, "\(run)")
     }
 
+    @Test func everyCommandRefusesAnUnknownOptionWithItsOwnUsage() throws {
+        for name in try HelpTests.registeredCommands() {
+            let run = try BinaryRun.blockcast([name, "--no-such-option-anywhere"])
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stdout == "")
+            #expect(
+                run.stderr.hasPrefix(
+                    "error: unknown option '--no-such-option-anywhere'\nusage: blockcast \(name) "),
+                "\(run)")
+            #expect(
+                run.stderr.hasSuffix("\nRun 'blockcast \(name) --help' to see every option.\n"),
+                "\(run)")
+        }
+    }
+
     @Test func noColourWhenStderrIsAFileEvenIfForced() throws {
         let run = try BinaryRun.blockcast(["halp"], environment: ["TERM": "xterm-256color"])
         #expect(!run.stderr.contains("\u{1B}["))
