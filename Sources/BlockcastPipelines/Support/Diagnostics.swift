@@ -98,11 +98,16 @@ public final class Diagnostics: Sendable {
         console.writeLines(text)
     }
 
-    /// The text users see for `error`: its `description` when it is
-    /// `CustomStringConvertible` (every domain error of blockcast should be), else Swift's
-    /// rendering of the value.
+    /// The text users see for `error`: Foundation's sentence for file-system errors that
+    /// escape a pipeline, else its `description` when it is `CustomStringConvertible`
+    /// (every domain error of blockcast should be), else Swift's rendering of the value.
     public static func message(for error: any Error) -> String {
-        String(describing: error)
+        if let cocoa = error as? CocoaError {
+            // Foundation's sentence leaves the path out on Linux; users need it.
+            return (cocoa.filePath.map { "'\($0)': " } ?? "") + cocoa.localizedDescription
+        }
+        if let posix = error as? POSIXError { return posix.localizedDescription }
+        return String(describing: error)
     }
 
     private func label(_ severity: Severity?) -> String {

@@ -1,4 +1,5 @@
 import BlockcastPipelines
+import Foundation
 import Testing
 
 @Suite struct DiagnosticsTests {
@@ -42,6 +43,9 @@ import Testing
         }
         #expect(Diagnostics.message(for: Sample()) == Sample().description)
         #expect(Diagnostics.message(for: GateFailure(message: "kl.mean")) == "kl.mean")
+        let missing = CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "/x/y.h5"])
+        #expect(!Diagnostics.message(for: missing).contains("NSCocoaErrorDomain"))
+        #expect(Diagnostics.message(for: missing).hasPrefix("'/x/y.h5': "))
     }
 
     @Test func linesFromManyThreadsNeverInterleave() async {
