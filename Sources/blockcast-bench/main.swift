@@ -9,6 +9,7 @@ import Foundation
 let suites: [(name: String, run: () -> Void)] = [
     ("formats", FormatsBench.run),
     ("model", ModelBench.run),
+    ("quantize", QuantizeBench.run),
     ("containers", ContainersBench.run),
 ]
 

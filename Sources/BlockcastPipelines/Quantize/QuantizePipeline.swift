@@ -166,29 +166,43 @@ package struct QuantizePipeline {
     }
 
     /// Writes the tensors of `file` and returns the marker's report (per-tensor statistics).
+    ///
+    /// Reading the next tensor and writing the previous one overlap with the conversion
+    /// (see ``OverlappedStages``); the order of the output is that of the plan.
     private func convert(
         file: Int, prepared: Prepared, writer: any TensorFileWriting, progress: (Int) -> Void
     ) throws -> JSONValue {
         let plan = prepared.plan
-        var report: [String: JSONValue] = [:]
-        for entryIndex in plan.files[file].entries {
-            let entry = plan.entries[entryIndex]
-            guard let info = prepared.checkpoint.info(entry.name) else {
+        let checkpoint = prepared.checkpoint
+        let entries = plan.files[file].entries.map { plan.entries[$0] }
+        let infos = try entries.map { entry -> TensorInfo in
+            guard let info = checkpoint.info(entry.name) else {
                 throw QuantizeError.input("Tensor '\(entry.name)' vanished from the input.")
             }
-            let input = try prepared.checkpoint.read(info)
-            let converted = try TensorConverter.convert(
-                input, entry: entry, scaleFormat: options.scaleFormat,
-                allowNonFinite: options.allowNonFinite,
-                file: (prepared.checkpoint.root as NSString).appendingPathComponent(info.file))
-            for (name, tensor) in converted.tensors {
-                try writer.write(name: name, tensor: tensor)
-            }
-            if let statistics = converted.statistics {
-                report[entry.name] = try QuantizationConfig.encode(statistics)
-            }
-            progress(entry.inputBytes)
+            return info
         }
+        let output = UncheckedWriter(writer)
+        var report: [String: JSONValue] = [:]
+        try OverlappedStages.run(
+            count: entries.count,
+            read: { index in try checkpoint.read(infos[index]) },
+            process: { index, input -> [(name: String, tensor: Tensor)] in
+                let entry = entries[index]
+                let converted = try TensorConverter.convert(
+                    input, entry: entry, scaleFormat: options.scaleFormat,
+                    allowNonFinite: options.allowNonFinite,
+                    file: (checkpoint.root as NSString).appendingPathComponent(infos[index].file))
+                if let statistics = converted.statistics {
+                    report[entry.name] = try QuantizationConfig.encode(statistics)
+                }
+                progress(entry.inputBytes)
+                return converted.tensors
+            },
+            write: { _, tensors in
+                for (name, tensor) in tensors {
+                    try output.writer.write(name: name, tensor: tensor)
+                }
+            })
         return .object(report)
     }
 
@@ -250,4 +264,12 @@ package struct QuantizePipeline {
         }
         return all
     }
+}
+
+/// A file writer handed to the write stage; only that stage uses it until the file is
+/// committed, after the stages have finished.
+private final class UncheckedWriter: @unchecked Sendable {
+    let writer: any TensorFileWriting
+
+    init(_ writer: any TensorFileWriting) { self.writer = writer }
 }

@@ -30,19 +30,27 @@ package enum TensorConverter {
 
             switch entry.target {
             case .fp8:
-                let (matrix, statistics) = BlockQuantizer.quantize(
-                    values, rows: entry.shape[0], columns: entry.shape[1],
-                    scaleFormat: scaleFormat)
-                let codes = Tensor(dtype: .float8E4M3FN, shape: entry.shape, bytes: matrix.codes)
                 guard let scale = entry.scale else {
                     preconditionFailure("FP8 entry \(entry.name) without a scale")
+                }
+                // Codes and scales go straight into the output tensors' buffers.
+                var scaleValues = [Float](repeating: 0, count: scale.shape.reduce(1, *))
+                var statistics: QuantizationStatistics?
+                let codes = Tensor(dtype: .float8E4M3FN, shape: entry.shape) { raw in
+                    scaleValues.withUnsafeMutableBufferPointer { scaleBuffer in
+                        statistics = BlockQuantizer.quantize(
+                            values, rows: entry.shape[0], columns: entry.shape[1],
+                            scaleFormat: scaleFormat, codes: raw.bindMemory(to: UInt8.self),
+                            scaleInverse: scaleBuffer)
+                    }
                 }
                 let scales: Tensor
                 if scale.dtype == .float8E8M0 {
                     scales = Tensor(
-                        dtype: .float8E8M0, shape: scale.shape, bytes: matrix.scaleInverseE8M0)
+                        dtype: .float8E8M0, shape: scale.shape,
+                        bytes: scaleValues.map { E8M0.encode(powerOfTwo: $0) })
                 } else {
-                    scales = Tensor(floats: matrix.scaleInverse, shape: scale.shape)
+                    scales = Tensor(floats: scaleValues, shape: scale.shape)
                 }
                 return Output(
                     tensors: [(entry.name, codes), (scale.name, scales)], statistics: statistics)
@@ -64,20 +72,18 @@ package enum TensorConverter {
 
     /// The flat index of the first NaN or infinity, if any.
     ///
-    /// A branch-free OR over each chunk finds whether there is one (vectorized); only a chunk
-    /// that has one is searched element by element.
+    /// An integer max of the exponent bits over each chunk (a reduction that vectorizes) says
+    /// whether the chunk has one; only such a chunk is searched element by element.
     package static func firstNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int? {
-        let chunk = 4096
+        guard let base = values.baseAddress else { return nil }
+        let chunk = 1 << 14
         var start = 0
         while start < values.count {
             let end = min(start + chunk, values.count)
-            var flagged: UInt32 = 0
-            for i in start..<end {
-                let exponent = values[i].bitPattern & 0x7F80_0000
-                flagged |= exponent == 0x7F80_0000 ? 1 : 0
-            }
-            if flagged != 0 {
-                for i in start..<end where !values[i].isFinite { return i }
+            var largest: UInt32 = 0
+            for i in start..<end { largest = max(largest, base[i].bitPattern & 0x7F80_0000) }
+            if largest == 0x7F80_0000 {
+                for i in start..<end where !base[i].isFinite { return i }
             }
             start = end
         }
