@@ -18,7 +18,7 @@ final class RankFileWriter: @unchecked Sendable {
     let path: String
     /// The header bytes: length prefix, JSON, space padding to a multiple of 8.
     let header: [UInt8]
-    /// Each piece's byte range in the data area.
+    /// Each piece's byte range in the data area, in the order of the pieces given.
     let ranges: [Range<Int>]
     /// The total file size.
     let fileSize: Int
@@ -30,13 +30,19 @@ final class RankFileWriter: @unchecked Sendable {
     static func layout(
         _ pieces: [RankPiece], metadata: [String: String]
     ) -> (header: [UInt8], ranges: [Range<Int>]) {
-        var members: [String: JSONValue] = [:]
-        var ranges: [Range<Int>] = []
+        // Widest dtype first, then plan order: every tensor starts at a multiple of its
+        // element width, as the containers' writer and the reference writer arrange it.
+        let order = pieces.indices.sorted {
+            (pieces[$1].dtype.byteWidth, $0) < (pieces[$0].dtype.byteWidth, $1)
+        }
+        var ranges = [Range<Int>](repeating: 0..<0, count: pieces.count)
         var offset = 0
-        for piece in pieces {
-            let range = offset..<(offset + piece.byteCount)
-            ranges.append(range)
-            offset = range.upperBound
+        for index in order {
+            ranges[index] = offset..<(offset + pieces[index].byteCount)
+            offset += pieces[index].byteCount
+        }
+        var members: [String: JSONValue] = [:]
+        for (piece, range) in zip(pieces, ranges) {
             members[piece.name] = [
                 "dtype": .string(piece.dtype.rawValue),
                 "shape": .array(piece.shape.map { .integer($0) }),
@@ -58,7 +64,7 @@ final class RankFileWriter: @unchecked Sendable {
     init(path: String, pieces: [RankPiece], metadata: [String: String]) throws(ReshardError) {
         self.path = path
         (header, ranges) = Self.layout(pieces, metadata: metadata)
-        fileSize = header.count + (ranges.last?.upperBound ?? 0)
+        fileSize = header.count + (ranges.map(\.upperBound).max() ?? 0)
         let url = URL(fileURLWithPath: path)
         temporary =
             url.deletingLastPathComponent()

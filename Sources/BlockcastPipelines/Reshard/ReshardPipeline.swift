@@ -35,11 +35,17 @@ package enum ReshardPipeline {
         precondition(source.isReadable, "a preset can only be planned")
         let started = ProgressReporter.monotonicSeconds()
         let files = (0..<plan.worldSize).map { fileName(rank: $0, options: options) }
-        try prepareOutput(output, source: source, files: files, options: options)
+        let created = try prepareOutput(output, source: source, files: files, options: options)
 
         let config = source.configBytes.flatMap { try? JSONValue.parse($0) }
-        let session = try StreamSession(
-            plan: plan, directory: output, files: files, options: options, config: config)
+        let session: StreamSession
+        do {
+            session = try StreamSession(
+                plan: plan, directory: output, files: files, options: options, config: config)
+        } catch {
+            if created { rmdir(output) }
+            throw error
+        }
         var report = ReshardReport()
         do throws(ReshardError) {
             try session.stream(
@@ -59,6 +65,8 @@ package enum ReshardPipeline {
             for file in report.copiedFiles {
                 unlink((output as NSString).appendingPathComponent(file))
             }
+            // Only an empty directory goes, and only one this run created.
+            if created { rmdir(output) }
             throw error
         }
         progress?.finish()
@@ -72,10 +80,11 @@ package enum ReshardPipeline {
         return report
     }
 
-    /// Creates the output directory and refuses to overwrite an earlier output unless asked.
+    /// Creates the output directory (returning whether it had to), refuses to overwrite an
+    /// earlier output unless asked, and removes temporary files a killed run left behind.
     private static func prepareOutput(
         _ output: String, source: ReshardSource, files: [String], options: ReshardOptions
-    ) throws(ReshardError) {
+    ) throws(ReshardError) -> Bool {
         let manager = FileManager.default
         let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath()
         if let directory = source.directory {
@@ -88,11 +97,13 @@ package enum ReshardPipeline {
             }
         }
         var isDirectory: ObjCBool = false
+        var created = false
         if manager.fileExists(atPath: output, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw ReshardError(.output, "The output '\(output)' exists and is not a directory.")
             }
         } else {
+            created = true
             do {
                 try manager.createDirectory(atPath: output, withIntermediateDirectories: true)
             } catch {
@@ -109,6 +120,15 @@ package enum ReshardPipeline {
                 "The output directory '\(output)' already holds \(existing.joined(separator: ", "))"
                     + "; pass --force to replace them or --resume to finish an interrupted run.")
         }
+
+        let leftovers = (try? manager.contentsOfDirectory(atPath: output)) ?? []
+        for name in leftovers where name.hasPrefix(".") && name.contains(".partial-") {
+            let stem = name.dropFirst().prefix { $0 != "/" }
+            if files.contains(where: { stem.hasPrefix($0 + ".partial-") }) {
+                unlink((output as NSString).appendingPathComponent(name))
+            }
+        }
+        return created
     }
 
     /// Copies `config.json` and every `*token*` file beside the input into `output`.

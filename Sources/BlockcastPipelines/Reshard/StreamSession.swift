@@ -96,7 +96,7 @@ final class StreamSession: @unchecked Sendable {
         _ path: String, pieces: [RankPiece], metadata: [String: String]
     ) throws(ReshardError) {
         let (header, ranges) = RankFileWriter.layout(pieces, metadata: metadata)
-        let size = header.count + (ranges.last?.upperBound ?? 0)
+        let size = header.count + (ranges.map(\.upperBound).max() ?? 0)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let found = (attributes?[.size] as? NSNumber)?.intValue ?? -1
         let handle = FileHandle(forReadingAtPath: path)

@@ -59,6 +59,7 @@ enum CommandRegistry {
         QuantizeCommand.self,
         DequantizeCommand.self,
         ReshardCommand.self,
+        InspectCommand.self,
         VerifyCommand.self,
         RunCommand.self,
     ]
