@@ -11,6 +11,7 @@ let suites: [(name: String, run: () -> Void)] = [
     ("model", ModelBench.run),
     ("quantize", QuantizeBench.run),
     ("containers", ContainersBench.run),
+    ("reshard", ReshardBench.run),
 ]
 
 var requested: [String] = []
