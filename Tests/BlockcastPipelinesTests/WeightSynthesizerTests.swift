@@ -1,5 +1,6 @@
 import BlockcastFormats
 import BlockcastPipelines
+import Foundation
 import Testing
 
 @Suite("WeightSynthesizer")
@@ -59,4 +60,58 @@ struct WeightSynthesizerTests {
         let limit = Float(4 / Double(256).squareRoot())
         #expect(router.allSatisfy { abs($0) < limit })
     }
+}
+
+@Suite("WeightSynthesizer routing")
+struct WeightSynthesizerRoutingTests {
+    /// The gate must spread tokens: with embedding rows (RMS-normalized) as inputs, the
+    /// group-limited top-k of sigmoid scores plus bias reaches every expert, none flooded.
+    @Test("the small model's router spreads tokens over all experts")
+    func routingSpread() {
+        let config = SynthPreset.small.config
+        let experts = config.routedExpertCount
+        let dim = config.dim
+        let gate = WeightSynthesizer.values(
+            name: "model.layers.1.mlp.gate.weight", shape: [experts, dim], config: config,
+            seed: 0)
+        let bias = WeightSynthesizer.values(
+            name: "model.layers.1.mlp.gate.e_score_correction_bias", shape: [experts],
+            config: config, seed: 0)
+        let tokens = 512
+        let embedding = WeightSynthesizer.values(
+            name: "model.embed_tokens.weight", shape: [tokens, dim], config: config, seed: 0)
+
+        var load = [Int](repeating: 0, count: experts)
+        let groupSize = experts / config.expertGroupCount
+        for t in 0..<tokens {
+            let x = embedding[(t * dim)..<((t + 1) * dim)]
+            let rms = (x.reduce(0) { $0 + $1 * $1 } / Float(dim)).squareRoot()
+            var biased = [Float](repeating: 0, count: experts)
+            for e in 0..<experts {
+                var dot: Float = 0
+                for (i, v) in x.enumerated() { dot += v / rms * gate[e * dim + i] }
+                biased[e] = 1 / (1 + (-dot).exp()) + bias[e]
+            }
+            let groupScores = (0..<config.expertGroupCount).map { g in
+                biased[(g * groupSize)..<((g + 1) * groupSize)].sorted(by: >).prefix(2).reduce(0, +)
+            }
+            let keptGroups = Set(
+                groupScores.indices.sorted { groupScores[$0] > groupScores[$1] }
+                    .prefix(config.limitedGroupCount))
+            let candidates = (0..<experts).filter { keptGroups.contains($0 / groupSize) }
+            for e in candidates.sorted(by: { biased[$0] > biased[$1] })
+                .prefix(config.activatedExpertCount)
+            {
+                load[e] += 1
+            }
+        }
+        let mean = Double(tokens * config.activatedExpertCount) / Double(experts)
+        #expect(load.allSatisfy { $0 > 0 }, "starved expert: \(load)")
+        #expect(Double(load.max()!) < 3 * mean, "flooded expert: \(load)")
+    }
+}
+
+extension Float {
+    /// e^self, for the test's sigmoid.
+    fileprivate func exp() -> Float { Float(Foundation.exp(Double(self))) }
 }
