@@ -9,9 +9,4 @@ public enum BLAS {
         let core = String(cString: openblas_get_corename())
         return "\(config) (kernel \(core))"
     }
-
-    /// Limits OpenBLAS to `count` threads (calls `openblas_set_num_threads`).
-    public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
-    }
 }

@@ -59,7 +59,6 @@ public struct Transformer: Sendable {
     ///   token outside the vocabulary.
     public func forward(tokens: [[Int]], keepHiddenStates: Bool = true) throws -> ForwardResult {
         try check(tokens)
-        BLAS.setThreadCount(Parallelism.threadCount)
 
         let dim = config.dim
         var sequences: [Range<Int>] = []
