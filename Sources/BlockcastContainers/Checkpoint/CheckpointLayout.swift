@@ -36,12 +36,14 @@ enum CheckpointLayout {
         }
 
         let safetensors = names.filter { $0.hasSuffix(".safetensors") }
-        if let ranks = rankSet(safetensors) {
-            return try Checkpoint.assemble(
-                root: directory, files: ranks.files, worldSize: ranks.worldSize, index: nil,
-                displayRoot: directory)
-        }
         let hdf5 = names.filter { $0.hasSuffix(".h5") || $0.hasSuffix(".hdf5") }
+        for files in [safetensors, hdf5] {
+            if let ranks = rankSet(files) {
+                return try Checkpoint.assemble(
+                    root: directory, files: ranks.files, worldSize: ranks.worldSize, index: nil,
+                    displayRoot: directory)
+            }
+        }
         if !safetensors.isEmpty && !hdf5.isEmpty {
             throw ContainerError(
                 .notAContainer, file: directory,
@@ -58,12 +60,17 @@ enum CheckpointLayout {
             root: directory, files: files, worldSize: nil, index: nil, displayRoot: directory)
     }
 
-    /// The rank files `model{r}-mp{n}.safetensors`, if `names` hold exactly one complete set.
+    /// The rank files `model{r}-mp{n}` (`.safetensors`, `.h5` or `.hdf5`, one extension for
+    /// all), if `names` hold exactly one complete set.
     static func rankSet(_ names: [String]) -> (files: [String], worldSize: Int)? {
+        let extensions = [".safetensors", ".h5", ".hdf5"]
+        guard let ext = extensions.first(where: { names.first?.hasSuffix($0) == true }) else {
+            return nil
+        }
         var byWorld: [Int: [Int: String]] = [:]
         for name in names {
-            guard name.hasPrefix("model"), name.hasSuffix(".safetensors") else { continue }
-            let core = name.dropFirst(5).dropLast(12)
+            guard name.hasPrefix("model"), name.hasSuffix(ext) else { continue }
+            let core = name.dropFirst(5).dropLast(ext.count)
             let parts = core.split(separator: "-mp", omittingEmptySubsequences: false)
             guard parts.count == 2, let rank = Int(parts[0]), let world = Int(parts[1]),
                 rank >= 0, world > 0, rank < world, String(rank) == parts[0]
