@@ -90,7 +90,8 @@ package struct InspectReport: Sendable {
         return InspectReport(
             path: path, format: checkpoint.format, files: checkpoint.files,
             worldSize: checkpoint.worldSize, rows: rows, totals: totals, config: config,
-            configProblem: problem, coverage: ScaleCoverage(rows))
+            configProblem: problem,
+            coverage: ScaleCoverage(rows, perFile: checkpoint.worldSize != nil))
     }
 
     /// Total bytes of tensor data.
@@ -100,8 +101,9 @@ package struct InspectReport: Sendable {
 /// Which 2-D weights are FP8 with a block scale of the right shape, and what does not fit:
 /// FP8 weights without a scale, scales without a weight, scales of the wrong shape.
 ///
-/// Pairs are looked for within one file (rank files each carry their own scales), in both
-/// spellings: `x.weight` with `x.weight_scale_inv` (Hugging Face) or `x.scale` (rank files).
+/// Pairs are looked for in both spellings: `x.weight` with `x.weight_scale_inv` (Hugging Face)
+/// or `x.scale` (rank files). In rank files each file carries its own scales, so a weight pairs
+/// only with a scale in its file; elsewhere names are unique and the pair may span files.
 package struct ScaleCoverage: Sendable {
     /// An FP8 weight and its scale, or a scale whose shape is wrong.
     package struct Pair: Sendable, Hashable {
@@ -130,10 +132,11 @@ package struct ScaleCoverage: Sendable {
     /// 2-D weights kept in another precision (not FP8): name, dtype and file.
     package let highPrecision: [(name: String, dtype: DType, file: String)]
 
-    /// Pairs up the weights and scales of `rows`.
-    init(_ rows: [InspectReport.Row]) {
+    /// Pairs up the weights and scales of `rows`, within each file when `perFile`.
+    init(_ rows: [InspectReport.Row], perFile: Bool) {
+        let key = { (file: String, name: String) in perFile ? file + "\u{0}" + name : name }
         var byKey: [String: InspectReport.Row] = [:]
-        for row in rows { byKey[row.file + "\u{0}" + row.name] = row }
+        for row in rows { byKey[key(row.file, row.name)] = row }
         var covered: [Pair] = []
         var wrong: [Pair] = []
         var missing: [(String, String)] = []
@@ -145,16 +148,16 @@ package struct ScaleCoverage: Sendable {
         for row in rows where row.name.hasSuffix(".weight") && row.shape.count == 2 {
             let scale = [NamingStyle.huggingFace, .inference].lazy.compactMap {
                 TensorName.scaleName(forWeight: row.name, style: $0)
-            }.first { byKey[row.file + "\u{0}" + $0] != nil }
+            }.first { byKey[key(row.file, $0)] != nil }
             guard row.dtype == .float8E4M3FN || row.dtype == .float8E5M2 else {
                 if scale == nil { high.append((row.name, row.dtype, row.file)) }
                 continue
             }
-            guard let scale, let scaleRow = byKey[row.file + "\u{0}" + scale] else {
+            guard let scale, let scaleRow = byKey[key(row.file, scale)] else {
                 missing.append((row.name, row.file))
                 continue
             }
-            usedScales.insert(row.file + "\u{0}" + scale)
+            usedScales.insert(key(row.file, scale))
             let expected = row.shape.map { ($0 + 127) / 128 }
             let pair = Pair(
                 weight: row.name, scale: scale, file: row.file, expected: expected,
@@ -167,18 +170,17 @@ package struct ScaleCoverage: Sendable {
             }
         }
         for row in rows where TensorName.scaleStyle(of: row.name) != nil {
-            let key = row.file + "\u{0}" + row.name
-            guard !usedScales.contains(key) else { continue }
+            guard !usedScales.contains(key(row.file, row.name)) else { continue }
             let weight = TensorName.weightName(forScale: row.name)!
-            if byKey[row.file + "\u{0}" + weight] == nil {
-                orphaned.append((row.name, row.file))
-            } else if let weightRow = byKey[row.file + "\u{0}" + weight] {
+            if let weightRow = byKey[key(row.file, weight)] {
                 // A scale beside a weight that is not FP8: the pair cannot be used either.
                 let expected = weightRow.shape.map { ($0 + 127) / 128 }
                 wrong.append(
                     Pair(
                         weight: weight, scale: row.name, file: row.file, expected: expected,
                         found: row.shape))
+            } else {
+                orphaned.append((row.name, row.file))
             }
         }
         self.covered = covered
