@@ -96,6 +96,34 @@ struct QuantizeCommandTests {
         #expect(hidden.isEmpty, "left behind: \(hidden)")
     }
 
+    @Test("a held merge lock defers the merge; --merge takes it over and merges once")
+    func mergeLock() throws {
+        let folder = try QuantizeFixture.scratch("merge")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try QuantizeFixture.succeed(["quantize", model, folder + "/whole", "--quiet"])
+        let parts = folder + "/parts"
+        try QuantizeFixture.succeed(["quantize", model, parts, "--part", "1/2", "--quiet"])
+
+        let early = try BinaryRun.blockcast(["quantize", model, parts, "--merge"])
+        #expect(early.status == 2 && early.stderr.contains("not finished"), "\(early)")
+
+        // A live process (pid 1, this host) holds the lock: the last part leaves the merge.
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, 255)
+        try "\(String(cString: host)) 1".write(
+            toFile: parts + "/.blockcast-quantize/merge.lock", atomically: true, encoding: .utf8)
+        let last = try QuantizeFixture.succeed([
+            "quantize", model, parts, "--part", "2/2", "--quiet",
+        ])
+        #expect(last.stderr.isEmpty || !last.stderr.contains("error"), "\(last)")
+        #expect(QuantizeFixture.visibleFiles(parts)["blockcast-manifest.json"] == nil)
+
+        try QuantizeFixture.succeed(["quantize", model, parts, "--merge", "--quiet"])
+        #expect(
+            QuantizeFixture.visibleFiles(parts) == QuantizeFixture.visibleFiles(folder + "/whole"))
+        try QuantizeFixture.succeed(["quantize", model, parts, "--merge", "--quiet"])
+    }
+
     /// Kills the process at random moments; what is visible must always be complete files of
     /// the final output, and `--resume` must then give exactly the uninterrupted bytes.
     @Test("SIGKILL at random points leaves no partial file; --resume gives the same bytes")

@@ -99,6 +99,14 @@ package struct QuantizePipeline {
         let plan = prepared.plan
         let output = makeOutput(prepared)
         var outcome = Outcome()
+
+        // A merge asked for after the parts already merged has nothing left to do.
+        if options.mergeOnly && OutputFiles.exists(output.path(Manifest.fileName))
+            && !OutputFiles.exists(output.path(Self.stateName))
+        {
+            outcome.merged = true
+            return outcome
+        }
         do {
             try output.prepare()
             outcome.resumedFiles = output.resumedFiles.map { plan.files[$0].name }
@@ -162,7 +170,7 @@ package struct QuantizePipeline {
             mergedNames: QuantizationConfig.mergedNames(format: prepared.format, files: files),
             fingerprint: fingerprint(prepared), stateName: Self.stateName,
             partIndex: options.partIndex, partCount: options.partCount,
-            resume: options.resume, force: options.force)
+            resume: options.resume || options.mergeOnly, force: options.force)
     }
 
     /// Writes the tensors of `file` and returns the marker's report (per-tensor statistics).
