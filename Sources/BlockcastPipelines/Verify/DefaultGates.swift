@@ -3,8 +3,9 @@ import Foundation
 
 /// The gates `verify` applies when neither `--gates` nor `--gate` is given.
 ///
-/// The texts are the committed files formats/gates/default.json and synth-tiny.json (a test
-/// checks they agree); formats/gates/README.md says where each bound comes from.
+/// The texts are the committed files formats/gates/default.json, synth-tiny.json and
+/// synth-small.json (a test checks they agree); formats/gates/README.md says where each bound
+/// comes from. The ci-*.json files are tools/gate's, for its fixed inputs only.
 package enum DefaultGates {
     /// The gate set for a model: the synthetic preset's when the config has that preset's
     /// shape, the general defaults otherwise; with the name of the file it mirrors.
@@ -12,6 +13,8 @@ package enum DefaultGates {
         let (file, text): (String, String) =
             if config.hasShape(of: SynthPreset.tiny.config) {
                 ("synth-tiny.json", synthTiny)
+            } else if config.hasShape(of: SynthPreset.small.config) {
+                ("synth-small.json", synthSmall)
             } else {
                 ("default.json", general)
             }
@@ -24,7 +27,7 @@ package enum DefaultGates {
 
     /// Every built-in gate file by name, for the test that compares them with formats/gates.
     package static let files: [String: String] = [
-        "default.json": general, "synth-tiny.json": synthTiny,
+        "default.json": general, "synth-tiny.json": synthTiny, "synth-small.json": synthSmall,
     ]
 
     static let general = """
@@ -105,6 +108,52 @@ package enum DefaultGates {
               "ppl.ratio <= 1.06",
               "routing >= 0.9",
               "drift.max <= 0.25"
+            ],
+            "sharded": [
+              "logits.rel_rms <= 1e-05",
+              "routing == 1"
+            ]
+          }
+        }
+
+        """
+
+    static let synthSmall = """
+        {
+          "format": "blockcast-gates",
+          "version": 1,
+          "description": "The synthetic small preset with any tokens (measured over 12 runs of 128 positions, fp32 and ue8m0 scales); see formats/gates/README.md.",
+          "gates": {
+            "fp32": [
+              "logits.rel_rms <= 1e-05",
+              "routing == 1"
+            ],
+            "bf16": [
+              "logits.rel_rms <= 0.1",
+              "kl.mean <= 0.003",
+              "top1 >= 0.92",
+              "top5 >= 0.93",
+              "ppl.ratio <= 1.02",
+              "routing >= 0.97",
+              "drift.max <= 0.1"
+            ],
+            "fp8-dequant": [
+              "logits.rel_rms <= 0.2",
+              "kl.mean <= 0.013",
+              "top1 >= 0.72",
+              "top5 >= 0.8",
+              "ppl.ratio <= 1.1",
+              "routing >= 0.93",
+              "drift.max <= 0.2"
+            ],
+            "fp8-gemm": [
+              "logits.rel_rms <= 0.22",
+              "kl.mean <= 0.016",
+              "top1 >= 0.7",
+              "top5 >= 0.78",
+              "ppl.ratio <= 1.12",
+              "routing >= 0.92",
+              "drift.max <= 0.22"
             ],
             "sharded": [
               "logits.rel_rms <= 1e-05",

@@ -23,13 +23,22 @@ import Testing
             let set = try GateSet(contentsOf: gatesFolder.appendingPathComponent(name))
             #expect(!set.isEmpty, "\(name) holds no gate")
             #expect(set.description?.isEmpty == false, "\(name) says nothing about its bounds")
-            // Rank files must be held to near-identity in every shipped file.
+        }
+    }
+
+    /// Plain rank files must be held to near-identity by every built-in default.
+    @Test func everyDefaultHoldsRankFilesToNearIdentity() throws {
+        for (name, text) in DefaultGates.files {
+            let set = try GateSet(json: Data(text.utf8), source: name)
             #expect(set.gates(for: .sharded).contains(Gate(.routing, .equal, 1)), "\(name)")
+            #expect(
+                set.gates(for: .sharded).contains(Gate(.logitsRelRMS, .atMost, 1e-5)), "\(name)")
         }
     }
 
     @Test func theSyntheticPresetsGetTheirOwnGates() {
         #expect(DefaultGates.gates(for: SynthPreset.tiny.config).file == "synth-tiny.json")
+        #expect(DefaultGates.gates(for: SynthPreset.small.config).file == "synth-small.json")
         #expect(DefaultGates.gates(for: .deepSeekV3_671B).file == "default.json")
         #expect(DefaultGates.gates(for: .deepSeekV2Lite16B).file == "default.json")
     }
