@@ -31,6 +31,9 @@ enum ContainersBench {
 
         let tensors = (0..<tensorCount).map { makeTensor(seed: UInt64($0)) }
         let plan = tensors.indices.map { TensorSpec(name: name($0), tensors[$0]) }
+        Bench.measure(name: "checksum xxh64 (manifest)", bytes: bytes, repetitions: 3) {
+            sink = tensors.reduce(0) { $0 ^ XXHash64.hash($1) }
+        }
         let variants: [(label: String, folder: String, options: CheckpointWriter.Options)] = [
             ("safetensors", "st", .init(format: .safetensors)),
             ("hdf5", "h5", .init(format: .hdf5)),

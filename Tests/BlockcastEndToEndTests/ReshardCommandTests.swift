@@ -87,6 +87,27 @@ import Testing
         #expect(back.tensors.count == original.tensors.count - 76)
     }
 
+    /// A dry run of a real input reads headers only and writes nothing.
+    @Test func aDryRunOfAnInputWritesNothing() throws {
+        let (input, scratch) = try fixture(.fp8)
+        let json = scratch.appendingPathComponent("plan.json").path
+        let run = try BinaryRun.blockcast([
+            "reshard", input, "--world-size", "4", "--dry-run", "--requantize-misaligned",
+            "--json", json,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("Plan for '\(input)' at world size 4:\n"))
+        #expect(run.stdout.contains("  layers.1.ffn.experts.5.w2.weight "))
+        #expect(run.stdout.contains("rank 2: [256, 192]\n"))
+        let plan = try JSONValue.parse(
+            String(decoding: FileManager.default.contents(atPath: json)!, as: UTF8.self))
+        #expect(plan["world_size"]?.intValue == 4)
+        #expect(plan["files"]?.arrayValue?.count == 4)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted()
+                == ["in", "plan.json"])
+    }
+
     @Test func misalignedFP8IsRequantizedOnRequest() throws {
         let (input, scratch) = try fixture(.fp8)
         let output = scratch.appendingPathComponent("out").path

@@ -1,3 +1,4 @@
+import BlockcastContainers
 import BlockcastModel
 import BlockcastTestSupport
 import Foundation
@@ -32,6 +33,14 @@ import Testing
         #expect(config.scoreFunction == .softmax)
         #expect(!config.hasGateBias)
         #expect(config.yarnEnabled)
+    }
+
+    @Test func readsTheConfigAnHDF5CheckpointCarries() throws {
+        let folder = TestPaths.golden.appendingPathComponent("tiny-a")
+        let checkpoint = try Checkpoint.open(folder.appendingPathComponent("model.h5").path)
+        let fromAttribute = try ModelConfig(checkpoint: checkpoint)
+        let fromFile = try ModelConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        #expect(fromAttribute == fromFile)
     }
 
     @Test func inferenceSpellingTakesReferenceDefaults() throws {
