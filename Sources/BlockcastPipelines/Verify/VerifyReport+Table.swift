@@ -29,9 +29,15 @@ extension VerifyReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The run the candidates were compared with: rank files of an FP8 checkpoint are held to
+    /// that checkpoint unsharded on their own path, not to an fp32 run, so name what was used.
     private var referenceLine: String {
+        let runs = Set(candidates.map(\.comparedWith))
+        if runs.count == 1, let run = runs.first { return run }
         if let file = reference.logitsFile { return "logits read from \(file)" }
-        return "\(reference.path?.rawValue ?? "fp32") of \(reference.checkpoint ?? "?")"
+        let primary = "\(reference.path?.rawValue ?? "fp32") of \(reference.checkpoint ?? "?")"
+        return runs.contains { $0.hasSuffix(", unsharded") }
+            ? primary + " (rank files: the same path unsharded)" : primary
     }
 
     private func gateLines() -> [String] {

@@ -88,6 +88,15 @@ import Testing
         #expect(report.failedGates.allSatisfy { $0.candidate == "fp8-gemm" })
     }
 
+    @Test func tableNamesTheRunTheCandidatesWereComparedWith() {
+        var report = Self.sample()
+        #expect(
+            report.table().hasPrefix(
+                "reference: fp32 of ckpt/ (rank files: the same path unsharded)\n"))
+        report.candidates = [report.candidates[0]]
+        #expect(report.table().hasPrefix("reference: fp32 of ckpt/, unsharded\n"))
+    }
+
     @Test func tableNamesEachFailingGateWithBoundAndValue() {
         let table = Self.sample().table()
         #expect(table.contains("result: FAIL, 2 of 5 gates failed, 1 skipped"))
