@@ -92,18 +92,18 @@ struct Attention: Sendable {
         let context = HeadContext(
             q: q, lat: lat, keyRotary: keyRotary, count: count, heads: h, config: config,
             scale: RotaryEmbedding.softmaxScale(for: config))
-        switch order {
-        case .naive:
-            let expanded = keyValue.apply(lat, count: count)
-            for range in sequences {
-                for head in 0..<h {
-                    context.naiveHead(head, range, expanded: expanded, into: &heads)
-                }
-            }
-        case .absorbed:
-            for range in sequences {
-                for head in 0..<h {
-                    context.absorbedHead(head, range, weights: keyValueValues, into: &heads)
+        let expanded = order == .naive ? keyValue.apply(lat, count: count) : []
+        heads.withUnsafeMutableBufferPointer { heads in
+            // Every (sequence, head) pair writes its own columns of its own rows, and computes
+            // the same bits on any thread: they run in parallel.
+            let out = heads.baseAddress!
+            parallelFor(sequences.count * h) { task in
+                let range = sequences[task / h]
+                switch order {
+                case .naive:
+                    context.naiveHead(task % h, range, expanded: expanded, into: out)
+                case .absorbed:
+                    context.absorbedHead(task % h, range, weights: keyValueValues, into: out)
                 }
             }
         }
@@ -158,7 +158,9 @@ private struct HeadContext {
     }
 
     /// Naive order: keys and values expanded per head (`expanded` is `lat · W_kvbᵀ`).
-    func naiveHead(_ head: Int, _ range: Range<Int>, expanded: [Float], into out: inout [Float]) {
+    func naiveHead(
+        _ head: Int, _ range: Range<Int>, expanded: [Float], into out: UnsafeMutablePointer<Float>
+    ) {
         let t = range.count
         let kvWidth = heads * (dn + dv)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
@@ -174,19 +176,19 @@ private struct HeadContext {
         }
         finishScores(scores, head: head, range)
         expanded.withUnsafeBufferPointer { kv in
-            out.withUnsafeMutableBufferPointer { out in
-                GEMM.multiply(
-                    m: t, n: dv, k: t, a: scores, lda: t,
-                    b: kv.baseAddress! + range.lowerBound * kvWidth + head * (dn + dv) + dn,
-                    ldb: kvWidth, c: out.baseAddress! + range.lowerBound * heads * dv + head * dv,
-                    ldc: heads * dv)
-            }
+            GEMM.multiply(
+                m: t, n: dv, k: t, a: scores, lda: t,
+                b: kv.baseAddress! + range.lowerBound * kvWidth + head * (dn + dv) + dn,
+                ldb: kvWidth, c: out + range.lowerBound * heads * dv + head * dv,
+                ldc: heads * dv)
         }
     }
 
     /// Absorbed order: `q_nope · W_kvb[h, :dn]` scored against the latent, and
     /// `W_kvb[h, dn:]` applied after the weighted sum.
-    func absorbedHead(_ head: Int, _ range: Range<Int>, weights: [Float], into out: inout [Float]) {
+    func absorbedHead(
+        _ head: Int, _ range: Range<Int>, weights: [Float], into out: UnsafeMutablePointer<Float>
+    ) {
         let t = range.count
         let rowsPerHead = dn + dv
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
@@ -211,12 +213,9 @@ private struct HeadContext {
                 GEMM.multiply(
                     m: t, n: c, k: t, a: scores, lda: t, b: latent, ldb: c, c: folded, ldc: c)
             }
-            out.withUnsafeMutableBufferPointer { out in
-                GEMM.multiplyTransposed(
-                    m: t, n: dv, k: c, a: folded, lda: c, b: headWeights + dn * c, ldb: c,
-                    c: out.baseAddress! + range.lowerBound * heads * dv + head * dv,
-                    ldc: heads * dv)
-            }
+            GEMM.multiplyTransposed(
+                m: t, n: dv, k: c, a: folded, lda: c, b: headWeights + dn * c, ldb: c,
+                c: out + range.lowerBound * heads * dv + head * dv, ldc: heads * dv)
         }
     }
 }

@@ -41,20 +41,27 @@ struct MixtureOfExperts: Sendable {
             for j in 0..<k { assigned[chosen[t * k + j]].append((t, weights[t * k + j])) }
         }
 
-        // Experts run in index order on their own tokens only (gather, sgemm, scatter-add),
-        // each batched over its tokens so BLAS does the work.
+        // Each expert runs on its own tokens only (gather, sgemm), batched over them so BLAS
+        // does the work; experts run in parallel, and their outputs are added in expert index
+        // order afterwards, so the sums do not depend on the thread count.
+        var outputs = [[Float]](repeating: [], count: experts.count)
+        outputs.withUnsafeMutableBufferPointer { outputs in
+            let results = outputs.baseAddress!
+            parallelFor(experts.count) { index in
+                guard let expert = experts[index], !assigned[index].isEmpty else { return }
+                let tokens = assigned[index]
+                var gathered = [Float](repeating: 0, count: tokens.count * dim)
+                for (row, entry) in tokens.enumerated() {
+                    for c in 0..<dim { gathered[row * dim + c] = x[entry.token * dim + c] }
+                }
+                results[index] = gathered.withUnsafeBufferPointer {
+                    expert.forward($0.baseAddress!, count: tokens.count)
+                }
+            }
+        }
         var routed = [Float](repeating: 0, count: count * dim)
-        for (index, expert) in experts.enumerated() {
-            guard let expert, !assigned[index].isEmpty else { continue }
-            let tokens = assigned[index]
-            var gathered = [Float](repeating: 0, count: tokens.count * dim)
-            for (row, entry) in tokens.enumerated() {
-                for c in 0..<dim { gathered[row * dim + c] = x[entry.token * dim + c] }
-            }
-            let out = gathered.withUnsafeBufferPointer {
-                expert.forward($0.baseAddress!, count: tokens.count)
-            }
-            for (row, entry) in tokens.enumerated() {
+        for (index, out) in outputs.enumerated() where !out.isEmpty {
+            for (row, entry) in assigned[index].enumerated() {
                 for c in 0..<dim {
                     routed[entry.token * dim + c] += out[row * dim + c] * entry.weight
                 }
