@@ -14,6 +14,9 @@ public struct Linear: Sendable {
     public let values: [Float]
     /// `scale_inv`, `ceil(rows/128) × ceil(columns/128)` row-major, for a block-scaled weight.
     public let blockScales: [Float]?
+    /// How the block-scaled product scales its 1×128 activation groups: float32, or rounded
+    /// up to powers of two for a checkpoint with ue8m0 scales.
+    public let activationScaleFormat: ScaleFormat
 
     /// The edge of a weight block and the width of an activation group.
     static let block = 128
@@ -26,11 +29,16 @@ public struct Linear: Sendable {
         self.columns = columns
         self.values = values
         self.blockScales = nil
+        self.activationScaleFormat = .float32
     }
 
     /// An FP8 E4M3 weight applied with block-scaled products; `scaleInverse` is its
-    /// `ceil(rows/128) × ceil(columns/128)` grid.
-    public init(rows: Int, columns: Int, fp8Codes codes: [UInt8], scaleInverse: [Float]) {
+    /// `ceil(rows/128) × ceil(columns/128)` grid, and `activationScales` the rule for the
+    /// activations' scales.
+    public init(
+        rows: Int, columns: Int, fp8Codes codes: [UInt8], scaleInverse: [Float],
+        activationScales: ScaleFormat = .float32
+    ) {
         precondition(
             codes.count == rows * columns, "Linear: \(codes.count) ≠ \(rows)×\(columns)")
         precondition(
@@ -43,13 +51,18 @@ public struct Linear: Sendable {
             initialized = codes.count
         }
         self.blockScales = scaleInverse
+        self.activationScaleFormat = activationScales
     }
 
-    private init(rows: Int, columns: Int, values: [Float], blockScales: [Float]?) {
+    private init(
+        rows: Int, columns: Int, values: [Float], blockScales: [Float]?,
+        activationScales: ScaleFormat
+    ) {
         self.rows = rows
         self.columns = columns
         self.values = values
         self.blockScales = blockScales
+        self.activationScaleFormat = activationScales
     }
 
     /// `ceil(n / 128)`.
@@ -126,7 +139,7 @@ public struct Linear: Sendable {
             activationScales.withUnsafeMutableBufferPointer { activationScales in
                 ActivationQuantizer.quantize(
                     UnsafeBufferPointer(start: x, count: m * k), rows: m, columns: k,
-                    scaleFormat: .float32, codes: codes, scales: activationScales)
+                    scaleFormat: activationScaleFormat, codes: codes, scales: activationScales)
             }
         }
         let decoded = [Float](unsafeUninitializedCapacity: m * k) { output, initialized in
@@ -194,7 +207,7 @@ public struct Linear: Sendable {
             return Linear(
                 rows: range.count, columns: columns,
                 values: Array(values[(range.lowerBound * columns)..<(range.upperBound * columns)]),
-                blockScales: slicedScales)
+                blockScales: slicedScales, activationScales: activationScaleFormat)
         }
         return Linear(
             rows: range.count, columns: columns,
@@ -221,6 +234,8 @@ public struct Linear: Sendable {
         for rowBlock in 0..<Self.blocks(rows) {
             for b in blockRange { slicedScales.append(scales[rowBlock * columnBlocks + b]) }
         }
-        return Linear(rows: rows, columns: range.count, values: sliced, blockScales: slicedScales)
+        return Linear(
+            rows: rows, columns: range.count, values: sliced, blockScales: slicedScales,
+            activationScales: activationScaleFormat)
     }
 }

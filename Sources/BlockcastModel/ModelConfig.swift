@@ -1,3 +1,4 @@
+import BlockcastFormats
 import Foundation
 
 /// How the router turns raw gate logits into expert scores.
@@ -77,6 +78,10 @@ public struct ModelConfig: Sendable, Equatable {
     public var yarn: Bool = true
     /// Multi-token-prediction layers after the main blocks (`num_nextn_predict_layers`).
     public var mtpLayerCount: Int = 0
+    /// The block-scale rule of an FP8 checkpoint (`scale_fmt`, or Hugging Face
+    /// `quantization_config.scale_fmt`): with ue8m0 the fp8-gemm path rounds its activation
+    /// scales up to powers of two as well, as the runtimes that need such scales do.
+    public var scaleFormat: ScaleFormat = .float32
 
     /// The public reference's defaults (the 16B-class shape without its `mscale`).
     public init() {}
@@ -247,6 +252,7 @@ extension ModelConfig {
         maxSeqLen = try r.int("max_seq_len") ?? maxSeqLen
         rmsNormEps = try r.double("rms_norm_eps") ?? rmsNormEps
         mtpLayerCount = try r.int("num_nextn_predict_layers") ?? 0
+        scaleFormat = try r.string("scale_fmt") == "ue8m0" ? .ue8m0 : .float32
 
         // The reference gives the gate a correction bias exactly for the sigmoid-scored model.
         hasGateBias = scoreFunction == .sigmoid
@@ -279,6 +285,10 @@ extension ModelConfig {
         maxSeqLen = try r.int("max_position_embeddings") ?? maxSeqLen
         rmsNormEps = try r.double("rms_norm_eps") ?? rmsNormEps
         mtpLayerCount = try r.int("num_nextn_predict_layers") ?? 0
+        if let quantization = try r.object("quantization_config") {
+            let q = KeyReader(quantization, prefix: "quantization_config.")
+            scaleFormat = try q.string("scale_fmt") == "ue8m0" ? .ue8m0 : .float32
+        }
 
         if let method = try r.string("topk_method") {
             hasGateBias = method == "noaux_tc"

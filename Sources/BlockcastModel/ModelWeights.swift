@@ -49,8 +49,8 @@ public struct ModelWeights: Sendable {
     ///   - rank, worldSize: for a rank file, which rank it is and of how many; its tensors
     ///     must have that rank's slice shapes (sharding.md).
     ///   - quantizeInMemory: on the FP8 paths, quantize projections the source holds in a
-    ///     float type (128×128 blocks, float32 scales) instead of running them unquantized;
-    ///     for a what-if without a converted checkpoint.
+    ///     float type (128×128 blocks, scales by the config's ``ModelConfig/scaleFormat``)
+    ///     instead of running them unquantized; for a what-if without a converted checkpoint.
     /// - Throws: ``ModelError`` naming the first tensor that is missing, has the wrong shape
     ///   or an unusable element type, or a world size that does not divide the model.
     public static func load(
@@ -70,7 +70,8 @@ public struct ModelWeights: Sendable {
                 ? .inference : .huggingFace)
 
         let loader = Loader(
-            source: source, style: style, path: path, quantizeInMemory: quantizeInMemory)
+            source: source, style: style, path: path, quantizeInMemory: quantizeInMemory,
+            scaleFormat: config.scaleFormat)
         var linears: [String: Linear] = [:]
         var vectors: [String: [Float]] = [:]
         for (name, fullShape) in config.expectedTensors() {
@@ -144,6 +145,9 @@ private struct Loader {
     let style: NamingStyle
     let path: ComputePath
     let quantizeInMemory: Bool
+    /// The config's scale rule: for the activations of block-scaled products, and for the
+    /// weights quantized in memory.
+    let scaleFormat: ScaleFormat
 
     private func info(_ name: String, shape: [Int]) throws -> (dtype: DType, shape: [Int]) {
         guard let info = source.tensorInfo(named: name) else {
@@ -211,11 +215,11 @@ private struct Loader {
         let values = try floats(try read(name), name)
         if projection && quantizeInMemory && path.usesFP8Weights {
             let (quantized, _) = values.withUnsafeBufferPointer {
-                BlockQuantizer.quantize($0, rows: rows, columns: columns)
+                BlockQuantizer.quantize($0, rows: rows, columns: columns, scaleFormat: scaleFormat)
             }
             let fp8 = Linear(
                 rows: rows, columns: columns, fp8Codes: quantized.codes,
-                scaleInverse: quantized.scaleInverse)
+                scaleInverse: quantized.scaleInverse, activationScales: scaleFormat)
             return path == .fp8Gemm
                 ? fp8 : Linear(rows: rows, columns: columns, values: fp8.dequantized())
         }
@@ -239,6 +243,8 @@ private struct Loader {
         }
         let scales = try floats(try read(scaleName), scaleName)
         let codes = try read(name).bytes
-        return Linear(rows: rows, columns: columns, fp8Codes: codes, scaleInverse: scales)
+        return Linear(
+            rows: rows, columns: columns, fp8Codes: codes, scaleInverse: scales,
+            activationScales: scaleFormat)
     }
 }

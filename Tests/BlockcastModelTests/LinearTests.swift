@@ -17,18 +17,25 @@ import Testing
 
     /// The block-scaled product against a scalar reference in double: activations quantized
     /// 1×128, per 128-slice sums of exact FP8 products, both scales applied per slice. Ragged
-    /// edges on both sides (300 inputs, 200 outputs).
-    @Test func blockScaledProductMatchesAScalarReference() {
+    /// edges on both sides (300 inputs, 200 outputs). With ue8m0 the activation scales are
+    /// powers of two too, and the product differs from one with float32 activation scales.
+    @Test(arguments: [ScaleFormat.float32, .ue8m0])
+    func blockScaledProductMatchesAScalarReference(_ format: ScaleFormat) {
         let (rows, columns, tokens) = (200, 300, 5)
         let w = random(rows * columns, seed: 3, scale: 0.05)
         let x = random(tokens * columns, seed: 4, scale: 3)
         let (quantized, _) = w.withUnsafeBufferPointer {
-            BlockQuantizer.quantize($0, rows: rows, columns: columns)
+            BlockQuantizer.quantize($0, rows: rows, columns: columns, scaleFormat: format)
         }
         let linear = Linear(
             rows: rows, columns: columns, fp8Codes: quantized.codes,
-            scaleInverse: quantized.scaleInverse)
+            scaleInverse: quantized.scaleInverse, activationScales: format)
         let observed = linear.apply(x, count: tokens)
+        let withFloat32Activations = Linear(
+            rows: rows, columns: columns, fp8Codes: quantized.codes,
+            scaleInverse: quantized.scaleInverse
+        ).apply(x, count: tokens)
+        #expect((observed == withFloat32Activations) == (format == .float32))
 
         let groups = (columns + 127) / 128
         var codes = [UInt8](repeating: 0, count: tokens * columns)
@@ -37,9 +44,13 @@ import Testing
             codes.withUnsafeMutableBufferPointer { codes in
                 scales.withUnsafeMutableBufferPointer { scales in
                     ActivationQuantizer.quantize(
-                        x, rows: tokens, columns: columns, codes: codes, scales: scales)
+                        x, rows: tokens, columns: columns, scaleFormat: format, codes: codes,
+                        scales: scales)
                 }
             }
+        }
+        if format == .ue8m0 {
+            #expect(scales.allSatisfy { $0.bitPattern & 0x7F_FFFF == 0 }, "powers of two")
         }
         var expected = [Float](repeating: 0, count: tokens * rows)
         for m in 0..<tokens {

@@ -1,4 +1,5 @@
 import BlockcastContainers
+import BlockcastFormats
 import BlockcastModel
 import BlockcastTestSupport
 import Foundation
@@ -41,6 +42,20 @@ import Testing
         let fromAttribute = try ModelConfig(checkpoint: checkpoint)
         let fromFile = try ModelConfig(contentsOf: folder.appendingPathComponent("config.json"))
         #expect(fromAttribute == fromFile)
+    }
+
+    /// The scale rule of an FP8 checkpoint comes from either spelling; absent, float32.
+    @Test func scaleFormatComesFromTheQuantizationConfig() throws {
+        let huggingFace = try parse(
+            #"{"hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "#
+                + #""quantization_config": {"quant_method": "fp8", "scale_fmt": "ue8m0"}}"#)
+        #expect(huggingFace.scaleFormat == .ue8m0)
+        let inference = try parse(#"{"dim": 64, "n_heads": 2, "scale_fmt": "ue8m0"}"#)
+        #expect(inference.scaleFormat == .ue8m0)
+        let plain = try parse(
+            #"{"hidden_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2, "#
+                + #""quantization_config": {"quant_method": "fp8"}}"#)
+        #expect(plain.scaleFormat == .float32)
     }
 
     @Test func inferenceSpellingTakesReferenceDefaults() throws {

@@ -68,8 +68,11 @@ package struct ModelCheckpoint: Sendable {
         _ path: ComputePath, mode: TensorPolicy.Mode, scaleFormat: ScaleFormat
     ) throws -> Transformer {
         let source = WhatIfWeights(base: checkpoint, mode: mode, scaleFormat: scaleFormat)
+        // The converted weights carry the scale rule the fp8-gemm activations follow.
+        var converted = config
+        converted.scaleFormat = mode == .fp8 ? scaleFormat : .float32
         return try Transformer(
-            weights: ModelWeights.load(from: source, config: config, path: path))
+            weights: ModelWeights.load(from: source, config: converted, path: path))
     }
 }
 
