@@ -45,6 +45,48 @@ import Testing
         #expect(sharded.stderr.contains("compared with the unsharded checkpoint"), "\(sharded)")
     }
 
+    /// FP8 arithmetic on float weights would be float32 products under an FP8 label: refused,
+    /// naming the way out; with --what-if fp8 it runs, and its logits are not the fp32 ones.
+    @Test func fp8PathsNeedFP8Weights() throws {
+        let refused = output("refused.safetensors")
+        let run = try BinaryRun.blockcast([
+            "run", VerifyFixtures.tiny, "--logits", refused, "--path", "fp8-gemm",
+            "--sequences", "1", "--length", "6",
+        ])
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("holds full weights"), "\(run)")
+        #expect(run.stderr.contains("--what-if fp8"), "\(run)")
+        #expect(!FileManager.default.fileExists(atPath: refused))
+
+        let logits = output("what-if.safetensors")
+        let whatIf = try BinaryRun.blockcast([
+            "run", VerifyFixtures.tiny, "--logits", logits, "--path", "fp8-gemm", "--what-if",
+            "fp8", "--sequences", "1", "--length", "6", "--quiet",
+        ])
+        #expect(whatIf.status == 0, "\(whatIf)")
+        #expect(whatIf.stdout.hasSuffix("on fp8-gemm\n"), "\(whatIf)")
+        let verify = try BinaryRun.blockcast([
+            "verify", VerifyFixtures.tiny, "--reference-logits", logits, "--gate",
+            "logits.rel_rms >= 0.01", "--quiet",
+        ])
+        #expect(verify.status == 0, "the fp8-gemm logits equal the fp32 ones: \(verify)")
+    }
+
+    /// Rank files run sharded in process, and their logits match the unsharded model's.
+    @Test func rankFilesRunSharded() throws {
+        let logits = output("ranks.safetensors")
+        let run = try BinaryRun.blockcast([
+            "run", VerifyFixtures.tinyRanks, "--logits", logits, "--sequences", "2", "--length",
+            "9", "--quiet",
+        ])
+        #expect(run.status == 0, "\(run)")
+        let verify = try BinaryRun.blockcast([
+            "verify", VerifyFixtures.tiny, "--reference-logits", logits, "--gate",
+            "logits.rel_rms <= 1e-5", "--gate", "top1 == 1", "--quiet",
+        ])
+        #expect(verify.status == 0, "\(verify)")
+    }
+
     @Test func sequencesOfDifferentLengthsAreRefused() throws {
         let tokens = output("ragged.txt")
         try "1 2 3\n4 5\n".write(toFile: tokens, atomically: true, encoding: .utf8)

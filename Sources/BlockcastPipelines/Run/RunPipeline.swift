@@ -89,6 +89,15 @@ public struct RunPipeline {
             model = try checkpoint.whatIfTransformer(
                 path, mode: whatIf == .fp8 ? .fp8 : .bf16, scaleFormat: options.scaleFormat)
         } else {
+            // FP8 arithmetic needs FP8 weights: a float checkpoint would run plain float32
+            // products under an FP8 label.
+            guard !path.usesFP8Weights || checkpoint.kind == .fp8 else {
+                throw VerifyError(
+                    .invalidRequest,
+                    "--path \(path.rawValue) runs FP8 weights, and '\(options.checkpoint)' holds "
+                        + "\(checkpoint.kind.rawValue) weights: quantize it first, or add "
+                        + "--what-if fp8 to convert it in memory")
+            }
             model = try checkpoint.transformer(path)
         }
         let result = try model.forward(tokens: tokens.sequences, keepHiddenStates: false)
