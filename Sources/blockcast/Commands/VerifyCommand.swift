@@ -19,8 +19,10 @@ enum VerifyCommand: Subcommand {
             wrote) or derived in memory (--what-if fp8 or bf16). An FP8 candidate runs on \
             the fp8-dequant and fp8-gemm paths, a bfloat16 one on bf16; rank files run \
             sharded in process and are compared with the original run unsharded on the \
-            same path, where the expectation is near-identity. --path keeps only the \
-            listed paths.
+            same path, where the expectation is near-identity. FP8 rank files run on \
+            fp8-dequant unless --path fp8-gemm asks: there sharding's float32 summation \
+            order flips activation roundings near ties, so it is not near-identity. \
+            --path keeps only the listed paths.
 
             Gates are bounds such as 'kl.mean <= 1e-3' from --gate, a gate file (--gates), \
             or the built-in defaults (formats/gates); metric names and definitions are in \

@@ -94,3 +94,28 @@ import Testing
         #expect(report.passed, "\(report.table())")
     }
 }
+
+/// Rank files of an FP8 checkpoint, split on block boundaries.
+@Suite struct VerifyShardedFP8Tests {
+    /// They run on fp8-dequant by default, where they match their checkpoint unsharded to
+    /// float32 summation order; fp8-gemm, whose activation rounding that order can flip, runs
+    /// only when asked.
+    @Test func fp8RankFilesRunOnFP8DequantUnlessAsked() throws {
+        let (input, _) = try ReshardTestSupport.fixture(.fp8, alignedTo: 2)
+        let (ranks, _, _) = try ReshardTestSupport.reshard(input.path) { $0.worldSize = 2 }
+        var options = VerifyOptions()
+        options.checkpoint = input.path
+        options.candidates = [ranks]
+        options.tokens = .generated(sequences: 2, length: 8, seed: 3)
+        options.gates = [Gate(.logitsRelRMS, .atMost, 1e-5), Gate(.routing, .equal, 1)]
+        let report = try VerifyPipeline(options: options).run()
+        #expect(report.candidates.map(\.name) == ["sharded fp8-dequant ×2"])
+        #expect(report.passed, "\(report.table())")
+
+        options.paths = [.fp8Gemm]
+        options.gates = [Gate(.top1, .atLeast, 0)]
+        let gemm = try VerifyPipeline(options: options).run()
+        #expect(gemm.candidates.map(\.name) == ["sharded fp8-gemm ×2"])
+        #expect(gemm.candidates.first?.computePath == .fp8Gemm)
+    }
+}
