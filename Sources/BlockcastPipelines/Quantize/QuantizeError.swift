@@ -17,6 +17,9 @@ package enum QuantizeError: Error, Equatable, CustomStringConvertible {
     case resumeMismatch(path: String, reason: String)
     /// A tensor of a type the command cannot convert (integers, float64 weights).
     case unsupportedType(tensor: String, dtype: String)
+    /// A model weight stored as integers: `model.norm.weight` read as `U16` because an HDF5
+    /// bfloat16 dataset lost its `dtype` attribute.
+    case integerWeight(tensor: String, file: String, dtype: String)
     /// An FP8 weight has no scale tensor beside it.
     case missingScale(tensor: String, expected: String)
     /// A scale tensor's shape or type does not fit its weight.
@@ -56,6 +59,11 @@ package enum QuantizeError: Error, Equatable, CustomStringConvertible {
             return "Cannot resume into \(path): \(reason). Pass --force to start over."
         case .unsupportedType(let tensor, let dtype):
             return "Tensor '\(tensor)' has type \(dtype), which this command cannot convert."
+        case .integerWeight(let tensor, let file, let dtype):
+            return "Tensor '\(tensor)' in \(file) is \(dtype), not float32, float16 or "
+                + "bfloat16; a weight stored as integers would pass through unconverted. (An "
+                + "HDF5 bfloat16 or FP8 dataset needs its 'dtype' attribute: "
+                + "formats/hdf5-layout.md.)"
         case .missingScale(let tensor, let expected):
             return "FP8 tensor '\(tensor)' has no scale tensor '\(expected)' beside it."
         case .badScale(let tensor, let scale, let expected, let found):

@@ -44,6 +44,14 @@ package struct QuantizePipeline {
             throw QuantizeError.alreadyQuantized(
                 tensor: quantized.name, dtype: quantized.dtype.hdf5AttributeName)
         }
+        // A weight held as integers (an HDF5 bfloat16 dataset without its dtype attribute
+        // reads as U16) would be kept as it is: never a silent skip.
+        if let integer = checkpoint.tensors.first(where: {
+            !$0.dtype.isFloatingPoint && $0.name.hasSuffix(".weight")
+        }) {
+            throw QuantizeError.integerWeight(
+                tensor: integer.name, file: integer.file, dtype: integer.dtype.rawValue)
+        }
         try checkPaths()
 
         let names = checkpoint.tensors.map(\.name)
