@@ -54,4 +54,25 @@ struct QuantizePipelineTests {
         #expect(config["quantization_config"]?["weight_block_size"] == [128, 128])
         #expect(config["hidden_size"]?.intValue == 256)
     }
+
+    /// With `--to bf16` the rounding is the conversion, so every tensor rounded from float32
+    /// gets its error measured; the golden weights are float32, so none is lossless.
+    @Test("--to bf16 reports the rounding error of every converted tensor")
+    func bfloat16Statistics() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let input = TestPaths.golden.appendingPathComponent("tiny-a/model.h5").path
+        var options = QuantizeOptions(input: input, output: folder + "/out")
+        options.policy = TensorPolicy(mode: .bf16)
+        let pipeline = QuantizePipeline(options: options)
+        let outcome = try pipeline.run(try pipeline.prepare())
+
+        let produced = try Checkpoint.open(folder + "/out")
+        let rounded = produced.tensors.filter { $0.dtype == .bfloat16 }.map(\.name)
+        #expect(rounded.count > 40)
+        #expect(Set(outcome.statistics.keys) == Set(rounded))
+        // bfloat16 keeps 8 significant bits: about 50 dB on weights, never below 40.
+        #expect(outcome.statistics.values.allSatisfy { $0.sqnrDecibels > 40 })
+        #expect(outcome.statistics.values.allSatisfy { $0.maxErrorRelativeToAmax <= 1 / 256 })
+    }
 }

@@ -207,7 +207,8 @@ package struct QuantizePipeline {
                 let converted = try TensorConverter.convert(
                     input, entry: entry, scaleFormat: options.scaleFormat,
                     allowNonFinite: options.allowNonFinite,
-                    file: (checkpoint.root as NSString).appendingPathComponent(infos[index].file))
+                    file: (checkpoint.root as NSString).appendingPathComponent(infos[index].file),
+                    measureBFloat16: options.policy.mode == .bf16)
                 if let statistics = converted.statistics {
                     report[entry.name] = try QuantizationConfig.encode(statistics)
                 }

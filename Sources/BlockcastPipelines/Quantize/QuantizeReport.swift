@@ -6,7 +6,8 @@ import BlockcastFormats
 package struct QuantizeReport {
     /// The plan.
     package let plan: QuantizePlan
-    /// The error statistics of the FP8 tensors this process knows of.
+    /// The error statistics of the converted tensors this process knows of (FP8 ones, or
+    /// with `--to bf16` the bfloat16 ones).
     package let statistics: [String: QuantizationStatistics]
     /// How many of the worst tensors (lowest SQNR) to list.
     package var worstCount = 5
@@ -17,7 +18,7 @@ package struct QuantizeReport {
         self.statistics = statistics
     }
 
-    /// The FP8 tensors with statistics, lowest SQNR first (ties by name).
+    /// The tensors with statistics, lowest SQNR first (ties by name).
     package var worst: [(name: String, statistics: QuantizationStatistics)] {
         statistics.sorted {
             ($0.value.sqnrDecibels, $0.key) < ($1.value.sqnrDecibels, $1.key)
@@ -44,7 +45,7 @@ package struct QuantizeReport {
         return text
     }
 
-    /// The error table of every FP8 tensor (plan order), then the worst ones.
+    /// The error table of every measured tensor (plan order), then the worst ones.
     package func errorText() -> String {
         var rows = [["tensor", "shape", "SQNR dB", "max abs err", "max err/amax", "flushed"]]
         for entry in plan.entries {

@@ -8,14 +8,16 @@ package enum TensorConverter {
     package struct Output: Sendable {
         /// The tensors to write, in order: the converted tensor, then its scale if any.
         package var tensors: [(name: String, tensor: Tensor)]
-        /// The quantization error, for FP8 tensors.
+        /// The error: for FP8 tensors, and for bfloat16 ones when it was asked for.
         package var statistics: QuantizationStatistics?
     }
 
     /// Converts `tensor` (the input data of `entry`); `file` names the input in errors.
+    /// With `measureBFloat16`, a tensor rounded to bfloat16 from a wider type gets statistics
+    /// too (`quantize --to bf16`, where that rounding is the conversion asked for).
     package static func convert(
         _ tensor: Tensor, entry: QuantizePlan.Entry, scaleFormat: ScaleFormat,
-        allowNonFinite: Bool, file: String
+        allowNonFinite: Bool, file: String, measureBFloat16: Bool = false
     ) throws(QuantizeError) -> Output {
         if entry.target == .keep {
             return Output(tensors: [(entry.name, tensor)], statistics: nil)
@@ -55,10 +57,16 @@ package enum TensorConverter {
                 return Output(
                     tensors: [(entry.name, codes), (scale.name, scales)], statistics: statistics)
             case .bfloat16:
+                var statistics: QuantizationStatistics?
                 let converted = Tensor(dtype: .bfloat16, shape: entry.shape) { raw in
-                    BFloat16.encode(values, into: raw.bindMemory(to: UInt16.self))
+                    let bits = raw.bindMemory(to: UInt16.self)
+                    BFloat16.encode(values, into: bits)
+                    if measureBFloat16 && tensor.dtype != .bfloat16 {
+                        statistics = RoundingStatistics.bfloat16(
+                            original: values, encoded: UnsafeBufferPointer(bits))
+                    }
                 }
-                return Output(tensors: [(entry.name, converted)], statistics: nil)
+                return Output(tensors: [(entry.name, converted)], statistics: statistics)
             case .float32:
                 let converted = Tensor(dtype: .float32, shape: entry.shape) { raw in
                     _ = raw.bindMemory(to: Float.self).initialize(from: values)
