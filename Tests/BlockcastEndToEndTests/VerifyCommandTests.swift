@@ -37,6 +37,27 @@ import Testing
         #expect(try String(contentsOfFile: html, encoding: .utf8).contains("<svg"))
     }
 
+    /// `--bf16-activations` rounds the hidden state between blocks on the bf16 path only: the
+    /// bf16 candidate's numbers change, an fp8 one's do not.
+    @Test func bfloat16ActivationsApplyToTheBF16PathOnly() throws {
+        func metrics(_ arguments: [String]) throws -> [String: Double] {
+            let json = output("report.json")
+            let run = try BinaryRun.blockcast(
+                ["verify", VerifyFixtures.tiny, "--json", json, "--quiet"] + arguments)
+            #expect(run.status == 0, "\(run)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+            let candidate = try #require((report["candidates"] as? [[String: Any]])?.first)
+            let metrics = try #require(candidate["metrics"] as? [String: Any])
+            return try #require(metrics["values"] as? [String: Double])
+        }
+        let bf16 = ["--what-if", "bf16"]
+        #expect(try metrics(bf16) != metrics(bf16 + ["--bf16-activations"]))
+        let fp8 = ["--what-if", "fp8", "--path", "fp8-dequant"]
+        #expect(try metrics(fp8) == metrics(fp8 + ["--bf16-activations"]))
+    }
+
     @Test func aCandidateWithAnExpertsScalesDoubledFailsNamingTheGate() throws {
         let junit = output("damaged.xml")
         let run = try BinaryRun.blockcast([

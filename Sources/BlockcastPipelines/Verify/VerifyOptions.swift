@@ -40,6 +40,9 @@ public struct VerifyOptions: Sendable {
     public var gateFile: String?
     /// Gates from `--gate`.
     public var gates: [Gate] = []
+    /// `--bf16-activations`: bf16 candidates also round the hidden state to bfloat16 between
+    /// blocks (verification.md); the reference stays float32.
+    public var bfloat16Activations = false
 
     /// The batch used when no tokens are given: 4 sequences of 32 ids from seed 0.
     public static let defaultGenerated = TokenSource.generated(sequences: 4, length: 32, seed: 0)

@@ -90,15 +90,17 @@ public struct VerifyPipeline {
             if references[key] == nil, let reference {
                 let path: ComputePath = key == .primary ? .fp32 : plan.computePath
                 note("running the reference: \(path) of \(reference.location)")
-                references[key] = try Self.forward(
-                    reference.transformer(path), tokens, expertsPerToken: k)
+                // Rank files on bf16 are held to the same arithmetic unsharded, rounding included.
+                var model = try reference.transformer(path)
+                model.bfloat16BetweenBlocks = options.bfloat16Activations && path == .bf16
+                references[key] = try Self.forward(model, tokens, expertsPerToken: k)
             }
             guard let referenceTraces = references[key] else {
                 preconditionFailure("planned a candidate without a reference")
             }
 
             note("running \(plan.name) (\(plan.source))")
-            let model: Transformer =
+            var model: Transformer =
                 switch plan.subject {
                 case .checkpoint(let checkpoint): try checkpoint.transformer(plan.computePath)
                 case .whatIf(let whatIf):
@@ -106,6 +108,7 @@ public struct VerifyPipeline {
                         plan.computePath, mode: whatIf == .fp8 ? .fp8 : .bf16,
                         scaleFormat: options.scaleFormat)
                 }
+            model.bfloat16BetweenBlocks = options.bfloat16Activations && plan.computePath == .bf16
             let traces = try Self.forward(model, tokens, expertsPerToken: k)
 
             var comparison = PathComparison(

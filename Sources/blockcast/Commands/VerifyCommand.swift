@@ -51,6 +51,10 @@ enum VerifyCommand: Subcommand {
             .repeatable(
                 "--path", "path", help: "Run only these paths.",
                 kind: .choice(VerifyPath.allCases.map(\.rawValue))),
+            .flag(
+                "--bf16-activations",
+                help: "On the bf16 path, round the hidden state to bfloat16 between blocks "
+                    + "too, as a bfloat16 runtime keeps it."),
             .value(
                 "--tokens", "file",
                 help: "Token ids, one sequence per line (spaces or commas) or a JSON array "
@@ -88,6 +92,7 @@ enum VerifyCommand: Subcommand {
         options.whatIfs = parsed.strings("--what-if").compactMap(WhatIf.init)
         options.scaleFormat = ScaleFormat(rawValue: parsed.string("--scale-format")!)!
         options.paths = parsed.strings("--path").compactMap(VerifyPath.init)
+        options.bfloat16Activations = parsed.flag("--bf16-activations")
         options.referenceLogits = parsed.string("--reference-logits")
         options.referenceTensor = parsed.string("--reference-tensor")!
         options.gateFile = parsed.string("--gates")
