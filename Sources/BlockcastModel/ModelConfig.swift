@@ -181,7 +181,11 @@ extension ModelConfig {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ModelError.unreadableConfig(path: url.path, reason: "\(error)")
+            // Foundation's sentence ("The file doesn’t exist."), not its error dump.
+            let sentence = (error as NSError).localizedDescription
+            throw ModelError.unreadableConfig(
+                path: url.path,
+                reason: sentence.hasSuffix(".") ? String(sentence.dropLast()) : sentence)
         }
         do {
             try self.init(jsonData: data)

@@ -17,6 +17,43 @@ import Testing
         return (scratch.appendingPathComponent("in").path, scratch)
     }
 
+    /// A shape-only config file plans like a preset: the fixture's config.json, without its
+    /// tensors, gives the same placements as the checkpoint beside it.
+    @Test func aConfigFilePlansWithoutTensors() throws {
+        let (input, scratch) = try fixture(.fp8, alignedTo: 2)
+        let config = scratch.appendingPathComponent("config.json").path
+        try FileManager.default.copyItem(atPath: input + "/config.json", toPath: config)
+        let run = try BinaryRun.blockcast([
+            "reshard", "--dry-run", "--config", config, "--world-size", "2",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stdout.hasPrefix(
+                "Plan for the model of '\(config)' (FP8 layout) at world size 2:\n"))
+        #expect(run.stdout.hasSuffix("World sizes that split this input cleanly: 1, 2\n"))
+        let fromCheckpoint = try BinaryRun.blockcast([
+            "reshard", "--dry-run", input, "--world-size", "2",
+        ])
+        // The same lines, in the checkpoint's file order or in the config's tensor order.
+        let placements = { (text: String) in
+            text.split(separator: "\n").filter {
+                $0.hasPrefix("  layers.") || $0.hasPrefix("  embed") || $0.hasPrefix("  head")
+            }.sorted()
+        }
+        #expect(placements(run.stdout) == placements(fromCheckpoint.stdout))
+
+        let missing = try BinaryRun.blockcast([
+            "reshard", "--dry-run", "--config", scratch.path + "/none.json", "--world-size", "2",
+        ])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("none.json': "), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("Domain="), "\(missing.stderr)")
+        let notDry = try BinaryRun.blockcast([
+            "reshard", "--config", config, "--world-size", "2", scratch.path + "/out",
+        ])
+        #expect(notDry.status == 64 && notDry.stderr.contains("needs '--dry-run'"))
+    }
+
     @Test func thePublished671BShapePlansAt16WithoutFiles() throws {
         let run = try BinaryRun.blockcast([
             "reshard", "--dry-run", "--preset", "671b", "--world-size", "16",

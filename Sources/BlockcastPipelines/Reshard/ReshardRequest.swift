@@ -11,6 +11,8 @@ package struct ReshardRequest: Sendable {
         /// A built-in model shape, planned without files (`--preset`); `fp8` picks the FP8
         /// release layout rather than bfloat16 throughout.
         case preset(name: String, config: ModelConfig, fp8: Bool)
+        /// The model shape of a config file, planned without tensors (`--config`).
+        case config(path: String, config: ModelConfig, fp8: Bool)
     }
 
     /// The input.
@@ -48,6 +50,9 @@ package enum ReshardRunner {
             source = try ReshardSource.open(path)
         case .preset(let name, let config, let fp8):
             source = ReshardSource.preset(name, config: config, fp8: fp8)
+        case .config(let path, let config, let fp8):
+            source = ReshardSource.preset(
+                path, config: config, fp8: fp8, label: "the model of '\(path)'")
         }
         let options = request.options
         let files = (0..<options.worldSize).map {

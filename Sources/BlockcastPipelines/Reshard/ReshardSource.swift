@@ -81,9 +81,10 @@ package final class ReshardSource: @unchecked Sendable {
     }
 
     /// A source that only plans: the tensors a published model of `config` has, in the
-    /// layout of its public FP8 release (`fp8`) or in bfloat16 throughout.
+    /// layout of its public FP8 release (`fp8`) or in bfloat16 throughout. `name` is the
+    /// preset's; `label` replaces `preset 'name'` in messages (a config file's path).
     package static func preset(
-        _ name: String, config: ModelConfig, fp8: Bool
+        _ name: String, config: ModelConfig, fp8: Bool, label: String? = nil
     ) -> ReshardSource {
         let policy = TensorPolicy(mode: fp8 ? .fp8 : .bf16)
         var tensors: [TensorInfo] = []
@@ -108,7 +109,7 @@ package final class ReshardSource: @unchecked Sendable {
         }
         let input = ReshardInput(tensors: tensors, style: .huggingFace, config: config)
         return ReshardSource(
-            input: input, label: "preset '\(name)' (\(fp8 ? "FP8" : "BF16") layout)",
+            input: input, label: "\(label ?? "preset '\(name)'") (\(fp8 ? "FP8" : "BF16") layout)",
             directory: nil, configBytes: nil, backing: .planOnly)
     }
 

@@ -1,6 +1,8 @@
 import BlockcastArguments
 import BlockcastContainers
+import BlockcastModel
 import BlockcastPipelines
+import Foundation
 
 /// `blockcast reshard`: splits a checkpoint into tensor-parallel rank files, or merges rank
 /// files back into one checkpoint.
@@ -23,7 +25,8 @@ enum ReshardCommand: Subcommand {
             --dry-run prints the plan (each tensor's placement and per-rank shape, the \
             bytes per rank, every misaligned FP8 weight) without reading tensor data; with \
             --preset it plans a published model's shape without any files: \
-            'blockcast reshard --dry-run --preset 671b --world-size 16'.
+            'blockcast reshard --dry-run --preset 671b --world-size 16', and with --config \
+            the shape a config.json describes.
             """,
         arguments: [
             .optional("input", help: "A checkpoint file or directory, or a rank directory."),
@@ -52,8 +55,12 @@ enum ReshardCommand: Subcommand {
                 help: "Plan a built-in model shape instead of an input (with --dry-run).",
                 kind: .choice(SynthPreset.allCases.map(\.rawValue))),
             .value(
+                "--config", "file",
+                help: "Plan the model shape of a config file (either key spelling) instead of "
+                    + "an input (with --dry-run)."),
+            .value(
                 "--preset-dtype", "dtype",
-                help: "The layout --preset plans: fp8 (the FP8 release) or bf16.",
+                help: "The layout --preset or --config plans: fp8 (the FP8 release) or bf16.",
                 kind: .choice(["fp8", "bf16"]), default: "fp8"),
             .flag("--resume", help: "Keep rank files an interrupted run of the same plan wrote."),
             .flag("--force", help: "Replace the output files of an earlier run."),
@@ -83,7 +90,23 @@ enum ReshardCommand: Subcommand {
 
         let input: ReshardRequest.Input
         var output = parsed.positional("output")
-        if let presetName = parsed.string("--preset") {
+        if parsed.isPresent("--preset") && parsed.isPresent("--config") {
+            throw parsed.error("options '--preset' and '--config' exclude each other")
+        }
+        if let configPath = parsed.string("--config") {
+            guard dryRun else {
+                throw parsed.error(
+                    "'--config' plans a model shape and needs '--dry-run'",
+                    help: "give the checkpoint itself to reshard its tensors")
+            }
+            if let extra = parsed.positional("input") {
+                throw parsed.error("'--config' takes no input, but '\(extra)' was given")
+            }
+            let config = try ModelConfig(contentsOf: URL(fileURLWithPath: configPath))
+            input = .config(
+                path: configPath, config: config,
+                fp8: parsed.string("--preset-dtype") == "fp8")
+        } else if let presetName = parsed.string("--preset") {
             guard dryRun else {
                 throw parsed.error(
                     "'--preset' plans a model shape and needs '--dry-run'",
