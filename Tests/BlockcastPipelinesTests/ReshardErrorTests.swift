@@ -149,11 +149,14 @@ import Testing
         #expect(error.message.contains("model0-mp2.safetensors"))
     }
 
-    /// Two runs give byte-identical files.
+    /// Runs on one thread and on four give byte-identical files (re-quantized slices too).
     @Test func outputIsDeterministic() throws {
         let (input, _) = try Support.fixture(.fp8)
+        let saved = Parallelism.threadCount
+        defer { Parallelism.threadCount = saved }
         var outputs: [String] = []
-        for _ in 0..<2 {
+        for threads in [1, 4] {
+            Parallelism.threadCount = threads
             let (output, _, _) = try Support.reshard(input.path) {
                 $0.worldSize = 4
                 $0.requantizeMisaligned = true

@@ -62,6 +62,47 @@ import Testing
         }
     }
 
+    /// A bfloat16 HDF5 checkpoint (synth tiny) splits and merges back bit for bit too.
+    @Test func bfloat16HDF5InputRoundTrips() throws {
+        let folder = try ContainerFixtures.temporaryDirectory()
+        var synth = SynthOptions(output: folder.appendingPathComponent("in").path)
+        synth.preset = .tiny
+        synth.dtype = .bfloat16
+        synth.format = .hdf5
+        let pipeline = SynthPipeline(options: synth)
+        try pipeline.run(try pipeline.plan())
+        let input = try Checkpoint.open(synth.output)
+        #expect(input.format == .hdf5)
+
+        let (ranks, _, _) = try Support.reshard(synth.output) { $0.worldSize = 2 }
+        let (merged, _, _) = try Support.reshard(ranks) {
+            $0.worldSize = 1
+            $0.outputNames = .huggingFace
+        }
+        let output = try Checkpoint.open(merged)
+        #expect(output.tensors.count == input.tensors.count)
+        for info in input.tensors {
+            #expect(info.dtype == .bfloat16 || info.shape.count == 1, "\(info.name)")
+            #expect(try output.read(info.name) == input.read(info), "\(info.name)")
+        }
+    }
+
+    /// A stale partial file of an interrupted run is removed; other files are left alone.
+    @Test func stalePartialFilesAreRemoved() throws {
+        let (input, _) = try Support.fixture(.float32)
+        let output = try ContainerFixtures.temporaryDirectory().appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let stale = output.appendingPathComponent(".model1-mp2.safetensors.partial-4242")
+        let unrelated = output.appendingPathComponent(".notes.partial-1")
+        try Data([1, 2, 3]).write(to: stale)
+        try Data([4]).write(to: unrelated)
+
+        _ = try Support.reshard(input.path, into: output.path) { $0.worldSize = 2 }
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: unrelated.path))
+        try Checkpoint.open(output.path).check()
+    }
+
     /// HDF5 rank files hold the same tensors and merge back the same way.
     @Test func hdf5RankFilesRoundTrip() throws {
         let (input, tensors) = try Support.fixture(.fp8, alignedTo: 2)
