@@ -44,8 +44,9 @@ public enum Float8E4M3FN {
     }
 
     /// The branch-free encoder on float32 bits.
+    /// `package` so the exhaustive tests can check the quantizer's encoder against it.
     @inline(__always)
-    static func encodeBits(_ bits: UInt32) -> UInt8 {
+    package static func encodeBits(_ bits: UInt32) -> UInt8 {
         let sign = (bits >> 24) & 0x80
         let magnitude = bits & 0x7FFF_FFFF
 
@@ -60,8 +61,9 @@ public enum Float8E4M3FN {
     /// which the quantizer needs for its error statistics; cheaper than decoding the code.
     ///
     /// The value is meaningless for NaN inputs (the code is still `0x7F` / `0xFF`).
-    @inline(__always)
-    static func encodeWithValue(_ bits: UInt32) -> (code: UInt8, value: Float) {
+    /// `package` and inlinable so the exhaustive tests can sweep it directly at full speed.
+    @inlinable @inline(__always)
+    package static func encodeWithValue(_ bits: UInt32) -> (code: UInt8, value: Float) {
         let sign = bits & 0x8000_0000
         let magnitude = bits & 0x7FFF_FFFF
         let clamped = min(magnitude, 0x43E0_0000)
@@ -89,8 +91,9 @@ public enum Float8E4M3FN {
     }
 
     /// The branch-free decoder (arithmetic, no table, so bulk loops vectorize).
+    /// `package` so the exhaustive tests can check the quantizer's values against it.
     @inline(__always)
-    static func decodeValue(_ code: UInt8) -> Float {
+    package static func decodeValue(_ code: UInt8) -> Float {
         let c = UInt32(code)
         let sign = (c & 0x80) << 24
         let magnitude = c & 0x7F

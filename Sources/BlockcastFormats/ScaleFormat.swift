@@ -11,7 +11,8 @@ public enum ScaleFormat: String, Sendable, CaseIterable {
     /// `amax` is floored at 1e-4 so that an all-zero block never divides by zero. The ue8m0
     /// ceiling is taken on the bits (exponent field of `amax / 448`, plus one when any mantissa
     /// bit is set, clamped to 1…254), never with `log2`. A NaN `amax` gives a NaN float32
-    /// scale, as PyTorch would.
+    /// scale, as PyTorch would; with ue8m0 a NaN or infinite `amax` gives 2^127 (the clamp),
+    /// which no finite weight reaches.
     @inline(__always)
     public func scale(forAmax amax: Float) -> Float {
         let scale = Swift.max(amax, 1e-4) / Float8E4M3FN.maxFinite
@@ -24,8 +25,9 @@ public enum ScaleFormat: String, Sendable, CaseIterable {
     }
 
     /// The ue8m0 rule on the bits of a positive `scale`.
+    /// `package` so the tests can reach its exponent clamp, which the 1e-4 amax floor hides.
     @inline(__always)
-    static func powerOfTwoCeiling(_ scale: Float) -> Float {
+    package static func powerOfTwoCeiling(_ scale: Float) -> Float {
         let bits = scale.bitPattern
         let exponent = (bits >> 23) & 0xFF
         let roundUp: UInt32 = bits & 0x7F_FFFF != 0 ? 1 : 0

@@ -85,10 +85,9 @@ import Testing
 
     /// Every dequantized element lies within half an E4M3 step (at the element's magnitude)
     /// times its tile's scale of the input; ue8m0 scales are powers of two at or above
-    /// amax / 448.
-    @Test(arguments: ScaleFormat.allCases)
-    func errorsStayWithinHalfAStep(_ format: ScaleFormat) {
-        let input = Input(rows: 300, columns: 1000, seed: 11)
+    /// amax / 448. Run on every shape of the reference comparison, ragged and empty included.
+    @Test(arguments: inputs, ScaleFormat.allCases)
+    func errorsStayWithinHalfAStep(_ input: Input, _ format: ScaleFormat) {
         let w = input.values()
         let (matrix, _) = w.withUnsafeBufferPointer {
             BlockQuantizer.quantize(
@@ -123,6 +122,31 @@ import Testing
                 }
                 #expect(scale.significandBitPattern == 0 && scale >= max(amax, 1e-4) / 448)
             }
+        }
+    }
+
+    /// The ue8m0 rule clamps its exponent field at 1: a scale whose power-of-two ceiling lies
+    /// below 2^-126 (zero, subnormals up to 2^-127) gives exactly 2^-126, never less.
+    /// The quantizer cannot pass such a scale (see the next test), so this calls the rule.
+    @Test(arguments: [Float(0), .leastNonzeroMagnitude, 0x1p-140, 0x1.8p-128, 0x1p-127])
+    func ue8m0ScalesClampAtTheSmallestNormalPowerOfTwo(_ scale: Float) {
+        // The inputs really are below the clamp, so the test cannot pass without it.
+        #expect(scale == 0 || Double.pow2(Int(ceil(log2(Double(scale))))) < 0x1p-126)
+        let clamped = ScaleFormat.powerOfTwoCeiling(scale)
+        #expect(clamped.bitPattern == 0x0080_0000, "\(scale) gave \(clamped)")
+        #expect(clamped == 0x1p-126 && clamped.exponentBitPattern == 1)
+    }
+
+    /// Tiles whose amax is zero or subnormal get the ue8m0 scale of the 1e-4 amax floor,
+    /// 2^ceil(log2(1e-4 / 448)) = 2^-22: the smallest the quantizer makes, far above the clamp.
+    @Test func ue8m0ScalesOfTinyTilesStayAtTheAmaxFloor() {
+        let w: [Float] = [0, 1e-40, -0x1p-149, 0, 1e-45, -0.0]
+        for (rows, columns) in [(2, 3), (6, 1)] {
+            let (matrix, statistics) = w.withUnsafeBufferPointer {
+                BlockQuantizer.quantize($0, rows: rows, columns: columns, scaleFormat: .ue8m0)
+            }
+            #expect(matrix.scaleInverse.map(\.bitPattern) == [Float(0x1p-22).bitPattern])
+            #expect(statistics.flushedToZero == 3)
         }
     }
 

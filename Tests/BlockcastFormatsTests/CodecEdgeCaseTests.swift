@@ -25,12 +25,13 @@ import Testing
     static let bfloat16Rows: [Row] = [
         (1 + 0x1p-8, 0x3F80), (1 + 3 * 0x1p-8, 0x3F82), (1 + 0x1p-8 + 0x1p-23, 0x3F81),
         (.greatestFiniteMagnitude, 0x7F80), (-.greatestFiniteMagnitude, 0xFF80),
-        (.infinity, 0x7F80), (.nan, 0x7FC0), (-.nan, 0x7FC0), (0, 0), (-0.0, 0x8000),
-        (.leastNonzeroMagnitude, 0), (0x1p-133, 0x0001), (0x1p-126, 0x0080),
+        (.infinity, 0x7F80), (-.infinity, 0xFF80), (.nan, 0x7FC0), (-.nan, 0x7FC0), (0, 0),
+        (-0.0, 0x8000), (.leastNonzeroMagnitude, 0), (0x1p-133, 0x0001), (0x1p-126, 0x0080),
     ]
 
     static let float16Rows: [Row] = [
-        (65504, 0x7BFF), (65519, 0x7BFF), (65520, 0x7C00), (1e6, 0x7C00), (-.infinity, 0xFC00),
+        (65504, 0x7BFF), (65519, 0x7BFF), (65520, 0x7C00), (1e6, 0x7C00), (.infinity, 0x7C00),
+        (-.infinity, 0xFC00), (.nan, 0x7E00), (-.nan, 0xFE00),
         (0x1p-24, 0x0001), (0x1p-25, 0x0000), (0x1.8p-24, 0x0002), (0x1p-14, 0x0400),
         (-0.0, 0x8000), (1, 0x3C00), (1 + 0x1p-11, 0x3C00), (1 + 3 * 0x1p-11, 0x3C02),
     ]

@@ -1,15 +1,16 @@
 import BlockcastFormats
 import Testing
 
-/// Every float32 bit pattern through every bulk encoder, and every code through every decoder.
+/// Every float32 bit pattern through every bulk encoder (e8m0 included) and the quantizer's
+/// fused E4M3 encoder, and every code through every decoder.
 ///
-/// How the 2^32 sweep stays fast (about 3 s for all four formats in `swift test -c release` on
-/// two idle cores; it needs release mode): workers each own one 64 Ki-element buffer, fill it
-/// with consecutive bit patterns, call the public bulk encoder (one chunk, so it runs on the
-/// calling worker), and compare the output with the reference rounding table run by run:
-/// inside one run of inputs that share an expected code, the comparison is a branch-free OR of
-/// differences that vectorizes. NaN inputs are checked one by one against the documented NaN
-/// codes.
+/// How the 2^32 sweeps stay fast (about 5 s of wall time for the suite in
+/// `swift test -c release` on two cores, 9.5 s of CPU; it needs release mode, and the fused
+/// encoder is `@inlinable` so the sweep inlines it): workers each own one 64 Ki-element buffer, fill it with consecutive bit patterns,
+/// call the public bulk encoder (one chunk, so it runs on the calling worker), and compare the
+/// output with the reference table run by run: inside one run of inputs that share an
+/// expected code, the comparison is a branch-free OR of differences that vectorizes. NaN
+/// inputs are checked one by one against the documented NaN codes.
 @Suite struct CodecExhaustiveTests {
     /// One format's bulk encoder and its expected output for NaN inputs.
     struct Case: Sendable, CustomStringConvertible {
@@ -47,51 +48,101 @@ import Testing
         let starts = table.map(\.start)
         let codes = table.map { UInt32($0.code) }
         let signBit = UInt32(testCase.format.signBit)
-        let chunk = 1 << 16
-        let chunkCount = (1 << 32) / chunk
-        let workers = max(1, Parallelism.threadCount)
-        let results = UnsafeMutableBufferPointer<SweepResult>.allocate(capacity: workers)
-        defer { results.deallocate() }
-        results.initialize(repeating: SweepResult())
 
-        parallelFor(workers) { worker in
-            let input = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunk)
-            let narrow8 = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunk)
-            let narrow16 = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: chunk)
-            defer {
-                input.deallocate()
-                narrow8.deallocate()
-                narrow16.deallocate()
+        let result = sweepEveryBitPattern { base, buffers, result in
+            if let encode = testCase.encode8 {
+                encode(buffers.floats, buffers.codes8)
+                compareChunk(
+                    base: base, output: buffers.codes8, starts: starts, codes: codes,
+                    signBit: signBit, nanMatches: testCase.nanMatches, result: &result)
+            } else {
+                testCase.encode16!(buffers.floats, buffers.codes16)
+                compareChunk(
+                    base: base, output: buffers.codes16, starts: starts, codes: codes,
+                    signBit: signBit, nanMatches: testCase.nanMatches, result: &result)
             }
-            var result = SweepResult()
-
-            for c in stride(from: worker, to: chunkCount, by: workers) {
-                let base = UInt32(c * chunk)
-                for i in 0..<chunk { input[i] = base &+ UInt32(i) }
-                let floats = UnsafeBufferPointer(
-                    start: UnsafeRawPointer(input.baseAddress!).assumingMemoryBound(to: Float.self),
-                    count: chunk)
-                if let encode = testCase.encode8 {
-                    encode(floats, narrow8)
-                    compareChunk(
-                        base: base, output: narrow8, starts: starts, codes: codes,
-                        signBit: signBit, nanMatches: testCase.nanMatches, result: &result)
-                } else {
-                    testCase.encode16!(floats, narrow16)
-                    compareChunk(
-                        base: base, output: narrow16, starts: starts, codes: codes,
-                        signBit: signBit, nanMatches: testCase.nanMatches, result: &result)
-                }
-            }
-            results[worker] = result
         }
 
-        let failures = results.reduce(0) { $0 + $1.failures }
-        let first = results.compactMap(\.first).min { $0.input < $1.input }
+        let first = result.first
         #expect(
-            failures == 0,
+            result.failures == 0,
             """
-            \(testCase.format.name): \(failures) mismatches; first: input 0x\
+            \(testCase.format.name): \(result.failures) mismatches; first: input 0x\
+            \(String(first?.input ?? 0, radix: 16)) expected 0x\
+            \(String(first?.expected ?? 0, radix: 16)) observed 0x\
+            \(String(first?.observed ?? 0, radix: 16))
+            """)
+    }
+
+    /// The quantizer's fused encoder, `encodeWithValue`, over every float32 bit pattern: its
+    /// code equals `encodeBits` (which the sweep above proves right) everywhere, and for
+    /// non-NaN inputs its value has the bits of `decodeValue` of that code (for NaN inputs the
+    /// value is documented as meaningless, so only the code counts).
+    ///
+    /// `encodeBits` and `decodeValue` are reached through the bulk codecs, which apply exactly
+    /// them element by element: calls into the module are not inlined here, and one call per
+    /// element (to `encodeWithValue`) is all the sweep can afford.
+    @Test func quantizerEncoderAgreesWithTheCheckedEncoderAndDecoder() {
+        let result = sweepEveryBitPattern { base, buffers, result in
+            Float8E4M3FN.encode(buffers.floats, into: buffers.codes8)
+            for i in 0..<sweepChunk {
+                let (code, value) = Float8E4M3FN.encodeWithValue(base &+ UInt32(i))
+                buffers.fusedCodes[i] = code
+                buffers.fusedValues[i] = value
+            }
+            Float8E4M3FN.decode(UnsafeBufferPointer(buffers.fusedCodes), into: buffers.decoded)
+
+            // One OR-accumulated pass that vectorizes; element by element only on a mismatch.
+            var difference: UInt32 = 0
+            for i in 0..<sweepChunk { difference |= buffers.fusedDifference(base, i) }
+            guard difference != 0 else { return }
+            for i in 0..<sweepChunk where buffers.fusedDifference(base, i) != 0 {
+                result.failures += 1
+                if result.first == nil { result.first = (base &+ UInt32(i), 0, 0) }
+            }
+        }
+
+        // Recomputed for the first mismatch only, to say what went wrong.
+        let input = result.first?.input ?? 0
+        let fused = Float8E4M3FN.encodeWithValue(input)
+        let code = Float8E4M3FN.encodeBits(input)
+        #expect(
+            result.failures == 0,
+            """
+            encodeWithValue: \(result.failures) mismatches; first: input 0x\
+            \(String(input, radix: 16)) gave code 0x\(String(fused.code, radix: 16)) value \
+            \(fused.value) (bits 0x\(String(fused.value.bitPattern, radix: 16))); encodeBits \
+            0x\(String(code, radix: 16)), decodeValue of its code \
+            \(Float8E4M3FN.decodeValue(fused.code))
+            """)
+    }
+
+    /// e8m0's bulk encoder over every float32 bit pattern against ``ReferenceE8M0``, run by
+    /// run, after checking the run table against the case-by-case reading of the contract on
+    /// both sides of every run boundary.
+    @Test func everyFloat32BitPatternEncodesToE8M0AsTheReference() {
+        let table = ReferenceE8M0.runTable()
+        for (index, run) in table.enumerated() {
+            // Before the first run, bit pattern 0 - 1 wraps to the last one (negative NaNs).
+            let previous = index == 0 ? table[table.count - 1].code : table[index - 1].code
+            let first = Float(bitPattern: run.start)
+            let last = Float(bitPattern: run.start &- 1)
+            #expect(ReferenceE8M0.code(first) == run.code, "run \(index) starts at \(first)")
+            #expect(ReferenceE8M0.code(last) == previous, "run \(index) follows \(last)")
+        }
+
+        let starts = table.map(\.start)
+        let codes = table.map(\.code)
+        let result = sweepEveryBitPattern { base, buffers, result in
+            E8M0.encode(buffers.floats, into: buffers.codes8)
+            compareRuns(
+                base: base, output: buffers.codes8, starts: starts, codes: codes, result: &result)
+        }
+        let first = result.first
+        #expect(
+            result.failures == 0,
+            """
+            e8m0: \(result.failures) mismatches; first: input 0x\
             \(String(first?.input ?? 0, radix: 16)) expected 0x\
             \(String(first?.expected ?? 0, radix: 16)) observed 0x\
             \(String(first?.observed ?? 0, radix: 16))
@@ -151,6 +202,120 @@ import Testing
 struct SweepResult {
     var failures = 0
     var first: (input: UInt32, expected: UInt32, observed: UInt32)?
+}
+
+/// The elements per chunk of the sweeps: the bulk codecs' own chunk, so a bulk encoder called
+/// on one chunk runs on the calling worker instead of spreading it over the others again.
+private let sweepChunk = 1 << 16
+
+/// One worker's buffers for the sweeps, each one chunk long, allocated once per sweep.
+private final class SweepBuffers {
+    /// The chunk's input bit patterns, `base, base + 1, …`.
+    let bits = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: sweepChunk)
+    /// Output of the 8-bit bulk encoders.
+    let codes8 = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: sweepChunk)
+    /// Output of the 16-bit bulk encoders.
+    let codes16 = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: sweepChunk)
+    /// The fused encoder's codes and values, and the values decoded from those codes.
+    let fusedCodes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: sweepChunk)
+    let fusedValues = UnsafeMutableBufferPointer<Float>.allocate(capacity: sweepChunk)
+    let decoded = UnsafeMutableBufferPointer<Float>.allocate(capacity: sweepChunk)
+
+    /// ``bits`` seen as floats, which is how the bulk encoders take them.
+    var floats: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(
+            start: UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: Float.self),
+            count: sweepChunk)
+    }
+
+    deinit {
+        bits.deallocate()
+        codes8.deallocate()
+        codes16.deallocate()
+        fusedCodes.deallocate()
+        fusedValues.deallocate()
+        decoded.deallocate()
+    }
+
+    /// 0 when the fused encoder agrees at element `i` of the chunk at `base` (its code equal to
+    /// ``codes8``'s, and for a non-NaN input its value's bits equal to ``decoded``'s), else
+    /// non-zero; branch-free, so the loop over it vectorizes.
+    @inline(__always)
+    func fusedDifference(_ base: UInt32, _ i: Int) -> UInt32 {
+        let codeDifference = UInt32(fusedCodes[i] ^ codes8[i])
+        let valueDifference = fusedValues[i].bitPattern ^ decoded[i].bitPattern
+
+        // All ones for non-NaN inputs and zero for NaN ones, without a comparison: the
+        // subtraction wraps (setting the top bit) exactly when the magnitude bits lie above
+        // infinity's.
+        let magnitude = (base &+ UInt32(i)) & 0x7FFF_FFFF
+        let notNaN = ((0x7F80_0000 &- magnitude) >> 31) &- 1
+        return codeDifference | valueDifference & notNaN
+    }
+}
+
+/// Calls `check(base, buffers, &result)` for every 64 Ki-element chunk of the 2^32 float32
+/// bit patterns, with `buffers.bits` holding the chunk's patterns, and merges what the
+/// workers found.
+///
+/// Chunks are dealt round-robin to ``Parallelism/threadCount`` workers, each owning its
+/// buffers, so the sweep allocates nothing per chunk.
+private func sweepEveryBitPattern(
+    _ check: (_ base: UInt32, _ buffers: SweepBuffers, _ result: inout SweepResult) -> Void
+) -> SweepResult {
+    let chunkCount = (1 << 32) / sweepChunk
+    let workers = max(1, Parallelism.threadCount)
+    let results = UnsafeMutableBufferPointer<SweepResult>.allocate(capacity: workers)
+    defer { results.deallocate() }
+    results.initialize(repeating: SweepResult())
+
+    parallelFor(workers) { worker in
+        let buffers = SweepBuffers()
+        var result = SweepResult()
+        for c in stride(from: worker, to: chunkCount, by: workers) {
+            let base = UInt32(c * sweepChunk)
+            for i in 0..<sweepChunk { buffers.bits[i] = base &+ UInt32(i) }
+            check(base, buffers, &result)
+        }
+        results[worker] = result
+    }
+
+    var merged = SweepResult()
+    merged.failures = results.reduce(0) { $0 + $1.failures }
+    merged.first = results.compactMap(\.first).min { $0.input < $1.input }
+    return merged
+}
+
+/// Compares one chunk of encoder output with a run table covering every bit pattern (signs,
+/// infinities and NaNs included), such as ``ReferenceE8M0/runTable()``.
+private func compareRuns(
+    base: UInt32, output: UnsafeMutableBufferPointer<UInt8>, starts: [UInt32], codes: [UInt8],
+    result: inout SweepResult
+) {
+    let first = UInt64(base)
+    let end = first + UInt64(output.count)
+    var position = first
+    var entry = starts.lastIndex { UInt64($0) <= position }!
+    while position < end {
+        let next = entry + 1 < starts.count ? UInt64(starts[entry + 1]) : 1 << 32
+        let runEnd = min(next, end)
+        let expected = codes[entry]
+        let lower = Int(position - first)
+        let upper = Int(runEnd - first)
+        // Branch-free inside the run so it vectorizes; element by element only on a mismatch.
+        var difference: UInt8 = 0
+        for i in lower..<upper { difference |= output[i] ^ expected }
+        if difference != 0 {
+            for i in lower..<upper where output[i] != expected {
+                result.failures += 1
+                if result.first == nil {
+                    result.first = (base &+ UInt32(i), UInt32(expected), UInt32(output[i]))
+                }
+            }
+        }
+        position = runEnd
+        entry += 1
+    }
 }
 
 /// Compares one chunk of encoder output with the reference table.

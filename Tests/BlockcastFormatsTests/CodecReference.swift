@@ -124,3 +124,53 @@ struct ReferenceEncoder: Sendable {
         Float(format.value(Int(code)))
     }
 }
+
+/// An independent description of what ``E8M0/encode(powerOfTwo:)`` must return, written from
+/// its documented contract and the values of the codes, not from the encoder's bit tricks.
+///
+/// Code `k` in 0…254 stands for `2^(k - 127)`, computed exactly in Double. A positive input
+/// gets the smallest `k` whose value is at or above it; inputs at or below `2^-127` (±0
+/// included) give 0; inputs above `2^127`, infinity, negative non-zero values and NaN give
+/// `0xFF`.
+enum ReferenceE8M0 {
+    /// The value of code `k` (0…254), exactly.
+    static func value(_ k: Int) -> Double {
+        Double.pow2(k - 127)
+    }
+
+    /// The expected code of `x`, one case of the contract at a time (slow; for spot checks).
+    static func code(_ x: Float) -> UInt8 {
+        if x.isNaN { return 0xFF }
+        if x == 0 { return 0 }
+        if x < 0 { return 0xFF }
+        let v = Double(x)
+        if v <= value(0) { return 0 }
+        if v > value(254) { return 0xFF }
+        return UInt8((1...254).first { value($0) >= v }!)
+    }
+
+    /// The whole float32 bit-pattern space as runs of equal expected code: each entry is the
+    /// first bit pattern of a run and its code, and a run lasts until the next entry's start
+    /// (the last one until 2^32).
+    ///
+    /// Built from the values: non-negative float32 values order like their bit patterns, with
+    /// +infinity and then the NaNs with the sign bit clear after the largest finite value;
+    /// `-0` follows them, then negative values of growing magnitude, -infinity and the
+    /// negative NaNs. So code `k` covers `(value(k - 1), value(k)]`, which starts at the float
+    /// just above `value(k - 1)`.
+    static func runTable() -> [(start: UInt32, code: UInt8)] {
+        var table: [(start: UInt32, code: UInt8)] = [(Float(0).bitPattern, 0)]
+        for k in 1...255 {
+            let below = Float(value(k - 1))
+            precondition(Double(below) == value(k - 1), "e8m0: 2^\(k - 128) is not a float32")
+            // Past 2^127 every input, finite or not, is out of range.
+            table.append((below.nextUp.bitPattern, k == 255 ? 0xFF : UInt8(k)))
+        }
+        table.append(((-Float.zero).bitPattern, 0))
+        table.append(((-Float.leastNonzeroMagnitude).bitPattern, 0xFF))
+        for k in 1..<table.count {
+            precondition(table[k].start > table[k - 1].start, "e8m0: runs out of order at \(k)")
+        }
+        return table
+    }
+}
