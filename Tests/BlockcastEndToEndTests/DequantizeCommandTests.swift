@@ -1,7 +1,10 @@
+import BlockcastContainers
+import BlockcastFormats
 import BlockcastTestSupport
 import Foundation
 import Testing
 
+/// `blockcast dequantize` end to end: rank files, scale errors, the config, and scale formats.
 @Suite("blockcast dequantize")
 struct DequantizeCommandTests {
     /// Writes a small FP8 checkpoint in Python: `names` says how the scale is spelled.
@@ -101,5 +104,61 @@ struct DequantizeCommandTests {
         ])
         let again = QuantizeFixture.visibleFiles(folder + "/fp8-again")
         #expect(Set(again.keys) == Set(QuantizeFixture.visibleFiles(folder + "/fp8").keys))
+    }
+
+    /// One-byte e8m0 scales are the same powers of two as `ue8m0`'s float32 ones, so
+    /// dequantizing either output of the same input must give the same bits.
+    @Test(
+        "e8m0 scales (F8_E8M0) dequantize to the bits of the ue8m0 (float32) output",
+        arguments: ["fp32", "bf16"])
+    func e8m0MatchesUE8M0(target: String) throws {
+        let folder = try QuantizeFixture.scratch("deq-e8m0")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let model = QuantizeFixture.tinyModel
+        for format in ["e8m0", "ue8m0"] {
+            try QuantizeFixture.succeed([
+                "quantize", model, folder + "/" + format, "--scale-format", format, "--format",
+                "safetensors", "--quiet",
+            ])
+        }
+
+        // The inputs differ only in how the scales are stored.
+        let e8m0 = try Checkpoint.open(folder + "/e8m0")
+        let ue8m0 = try Checkpoint.open(folder + "/ue8m0")
+        let scales = e8m0.tensors.filter { $0.name.hasSuffix("_scale_inv") }
+        #expect(scales.count == 40)
+        for info in scales {
+            #expect(info.dtype == .float8E8M0, "\(info.name) is \(info.dtype.rawValue)")
+            let bytes = try e8m0.read(info).bytes
+            let floats = try ue8m0.read(info.name).floats()
+            #expect(bytes.map { E8M0.decode($0) } == floats, "\(info.name)")
+            let weight = String(info.name.dropLast("_scale_inv".count))
+            let sameCodes = try e8m0.read(weight) == ue8m0.read(weight)
+            #expect(sameCodes, "\(weight)")
+        }
+
+        for format in ["e8m0", "ue8m0"] {
+            try QuantizeFixture.succeed([
+                "dequantize", folder + "/" + format, folder + "/" + format + "-back", "--to",
+                target, "--quiet",
+            ])
+        }
+        let fromE8M0 = try Checkpoint.open(folder + "/e8m0-back")
+        let fromUE8M0 = try Checkpoint.open(folder + "/ue8m0-back")
+        #expect(fromE8M0.tensors.map(\.name).sorted() == fromUE8M0.tensors.map(\.name).sorted())
+        #expect(!fromE8M0.tensors.contains { $0.name.hasSuffix("_scale_inv") })
+        #expect(!fromE8M0.tensors.contains { $0.dtype.isFloat8 })
+        let dtype: DType = target == "fp32" ? .float32 : .bfloat16
+        for info in fromE8M0.tensors {
+            let other = try #require(fromUE8M0.info(info.name))
+            #expect(info.dtype == other.dtype && info.shape == other.shape, "\(info.name)")
+            if scales.contains(where: { $0.name == info.name + "_scale_inv" }) {
+                #expect(info.dtype == dtype, "\(info.name) is \(info.dtype.rawValue)")
+            }
+            let identical = try fromE8M0.read(info) == fromUE8M0.read(other)
+            #expect(identical, "\(info.name) differs")
+        }
+        let config = try String(contentsOfFile: folder + "/e8m0-back/config.json", encoding: .utf8)
+        #expect(!config.contains("quantization_config"))
     }
 }
