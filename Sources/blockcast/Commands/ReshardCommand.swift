@@ -93,33 +93,27 @@ enum ReshardCommand: Subcommand {
         if parsed.isPresent("--preset") && parsed.isPresent("--config") {
             throw parsed.error("options '--preset' and '--config' exclude each other")
         }
+        // --preset and --config plan a shape without tensors: a dry run, and no input (the one
+        // positional, if any, cannot be one).
+        let shapeOption = ["--preset", "--config"].first { parsed.isPresent($0) }
+        if let shapeOption {
+            guard dryRun else {
+                throw parsed.error(
+                    "'\(shapeOption)' plans a model shape and needs '--dry-run'",
+                    help: "give a checkpoint (or write one with 'blockcast synth') to reshard "
+                        + "its tensors")
+            }
+            if let extra = parsed.positional("input") {
+                throw parsed.error("'\(shapeOption)' takes no input, but '\(extra)' was given")
+            }
+        }
+        let fp8 = parsed.string("--preset-dtype") == "fp8"
         if let configPath = parsed.string("--config") {
-            guard dryRun else {
-                throw parsed.error(
-                    "'--config' plans a model shape and needs '--dry-run'",
-                    help: "give the checkpoint itself to reshard its tensors")
-            }
-            if let extra = parsed.positional("input") {
-                throw parsed.error("'--config' takes no input, but '\(extra)' was given")
-            }
             let config = try ModelConfig(contentsOf: URL(fileURLWithPath: configPath))
-            input = .config(
-                path: configPath, config: config,
-                fp8: parsed.string("--preset-dtype") == "fp8")
+            input = .config(path: configPath, config: config, fp8: fp8)
         } else if let presetName = parsed.string("--preset") {
-            guard dryRun else {
-                throw parsed.error(
-                    "'--preset' plans a model shape and needs '--dry-run'",
-                    help: "write a preset's weights with 'blockcast synth' first")
-            }
-            // With a preset, the one positional (if any) cannot be an input.
-            if let extra = parsed.positional("input") {
-                throw parsed.error("'--preset' takes no input, but '\(extra)' was given")
-            }
             let preset = SynthPreset(rawValue: presetName)!
-            input = .preset(
-                name: presetName, config: preset.config,
-                fp8: parsed.string("--preset-dtype") == "fp8")
+            input = .preset(name: presetName, config: preset.config, fp8: fp8)
         } else {
             guard let path = parsed.positional("input") else {
                 throw parsed.error("missing the input checkpoint (or '--preset' with '--dry-run')")
