@@ -48,7 +48,8 @@ enum QuantizeBench {
         let largest = plan.tensors.map(\.byteCount).max() ?? 0
         print(
             "# quantize: small model, \(plan.tensors.count) float32 tensors, "
-                + "\(plan.bytes >> 20) MiB (largest \(largest >> 20) MiB), HDF5 -> safetensors FP8, "
+                + "\(plan.bytes >> 20) MiB (largest \(largest >> 20) MiB), "
+                + "HDF5 -> safetensors FP8, "
                 + "threads=\(Parallelism.threadCount)")
 
         // Ours: the first run pages the input in; the median of three is reported.

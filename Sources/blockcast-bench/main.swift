@@ -20,9 +20,8 @@ while let argument = arguments.popFirst() {
     if argument == "--threads", let value = arguments.popFirst().flatMap({ Int($0) }), value > 0 {
         Parallelism.threadCount = value
     } else if argument == "--help" || argument.hasPrefix("-") {
-        print(
-            "usage: blockcast-bench [--threads N] [all | \(suites.map(\.name).joined(separator: " | "))]…"
-        )
+        let names = suites.map(\.name).joined(separator: " | ")
+        print("usage: blockcast-bench [--threads N] [all | \(names)]…")
         exit(argument == "--help" ? 0 : 64)
     } else {
         requested.append(argument)

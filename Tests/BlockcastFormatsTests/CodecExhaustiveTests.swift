@@ -6,11 +6,12 @@ import Testing
 ///
 /// How the 2^32 sweeps stay fast (about 5 s of wall time for the suite in
 /// `swift test -c release` on two cores, 9.5 s of CPU; it needs release mode, and the fused
-/// encoder is `@inlinable` so the sweep inlines it): workers each own one 64 Ki-element buffer, fill it with consecutive bit patterns,
-/// call the public bulk encoder (one chunk, so it runs on the calling worker), and compare the
-/// output with the reference table run by run: inside one run of inputs that share an
-/// expected code, the comparison is a branch-free OR of differences that vectorizes. NaN
-/// inputs are checked one by one against the documented NaN codes.
+/// encoder is `@inlinable` so the sweep inlines it): workers each own one 64 Ki-element
+/// buffer, fill it with consecutive bit patterns, call the public bulk encoder (one chunk, so
+/// it runs on the calling worker), and compare the output with the reference table run by
+/// run: inside one run of inputs that share an expected code, the comparison is a branch-free
+/// OR of differences that vectorizes. NaN inputs are checked one by one against the
+/// documented NaN codes.
 @Suite struct CodecExhaustiveTests {
     /// One format's bulk encoder and its expected output for NaN inputs.
     struct Case: Sendable, CustomStringConvertible {
