@@ -118,7 +118,7 @@ private final class TensorStorage: @unchecked Sendable {
     private let mapping: MappedFile?
     private let range: Range<Int>
 
-    /// An owned, 64-byte aligned buffer of `count` bytes (freed with `free`).
+    /// An owned, 64-byte aligned buffer of `count` bytes (recycled through ``BufferPool``).
     convenience init(allocating count: Int) {
         guard let pointer = TensorStorage.allocate(count) else {
             fatalError("out of memory allocating \(count) bytes for a tensor")
@@ -139,6 +139,7 @@ private final class TensorStorage: @unchecked Sendable {
     }
 
     private static func allocate(_ count: Int) -> UnsafeMutableRawPointer? {
+        if let recycled = BufferPool.shared.take(count) { return recycled }
         var pointer: UnsafeMutableRawPointer?
         guard posix_memalign(&pointer, 64, max(count, 1)) == 0 else { return nil }
         return pointer
@@ -170,8 +171,8 @@ private final class TensorStorage: @unchecked Sendable {
     deinit {
         if let mapping {
             mapping.release(range)
-        } else {
-            free(UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+        } else if let base = bytes.baseAddress {
+            BufferPool.shared.give(UnsafeMutableRawPointer(mutating: base), count: bytes.count)
         }
     }
 }
