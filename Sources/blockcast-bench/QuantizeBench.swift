@@ -136,6 +136,8 @@ enum QuantizeBench {
 
     /// The child's work: synthesize `small`, or quantize it with the default options.
     private static func child(_ job: String) -> Int32 {
+        // As the blockcast command does for the commands that stream tensors.
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let fields = job.split(separator: "|").map(String.init)
         do {
             switch (fields.first, fields.count) {

@@ -88,6 +88,8 @@ enum ReshardBench {
 
     /// The child's work: make the FP8 model, or reshard it.
     private static func child(_ job: String) -> Int32 {
+        // As the blockcast command does for the commands that stream tensors.
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let fields = job.split(separator: "|").map(String.init)
         do {
             switch (fields.first, fields.count) {

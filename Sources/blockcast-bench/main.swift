@@ -14,9 +14,6 @@ let suites: [(name: String, run: () -> Void)] = [
     ("reshard", ReshardBench.run),
 ]
 
-// As the blockcast command does, so the children measured here use memory the same way.
-MemoryPolicy.returnLargeBlocksToTheSystem()
-
 var requested: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {

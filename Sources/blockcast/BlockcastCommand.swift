@@ -28,7 +28,6 @@ enum BlockcastCommand {
         // A closed stdout (`blockcast inspect x | head`) should end the write, not the
         // process by signal; writes then fail quietly.
         signal(SIGPIPE, SIG_IGN)
-        MemoryPolicy.returnLargeBlocksToTheSystem()
         let status = run(Array(CommandLine.arguments.dropFirst()))
         exit(status.rawValue)
     }

@@ -12,8 +12,10 @@ public enum MemoryPolicy {
     /// size of each large block freed (up to 32 MiB), after which tensor-sized buffers come
     /// from per-thread heaps that keep them: converting a 1 GiB checkpoint whose largest
     /// tensor is 32 MiB then peaked anywhere from 140 to 300 MB; with the threshold fixed it
-    /// stays near 100 MB. Call once at startup, before the threads that convert. Returns
-    /// whether the allocator took the setting.
+    /// stays near 100 MB. The commands that stream tensors (synth, quantize, dequantize,
+    /// reshard) call it once before they start; the forward pass does not, since it reuses
+    /// activation buffers of a few sizes that the heap serves faster than fresh mappings.
+    /// Returns whether the allocator took the setting.
     @discardableResult
     public static func returnLargeBlocksToTheSystem() -> Bool {
         #if canImport(Glibc)

@@ -30,6 +30,7 @@ enum DequantizeCommand: Subcommand {
         ] + CommonOptions.execution)
 
     static func run(_ parsed: ParsedArguments) throws -> ExitCode {
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let common = try CommonSettings(parsed)
         if parsed.flag("--resume") && parsed.flag("--force") {
             throw parsed.error("options '--resume' and '--force' exclude each other")

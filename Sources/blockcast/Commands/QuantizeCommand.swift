@@ -65,6 +65,7 @@ enum QuantizeCommand: Subcommand {
         ] + CommonOptions.execution)
 
     static func run(_ parsed: ParsedArguments) throws -> ExitCode {
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let common = try CommonSettings(parsed)
         let dryRun = parsed.flag("--dry-run")
         let input = parsed.positional("input")!

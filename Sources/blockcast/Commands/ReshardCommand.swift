@@ -68,6 +68,7 @@ enum ReshardCommand: Subcommand {
         ] + CommonOptions.execution)
 
     static func run(_ parsed: ParsedArguments) throws -> ExitCode {
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let common = try CommonSettings(parsed)
         let dryRun = parsed.flag("--dry-run")
         let worldSize = parsed.int("--world-size")!

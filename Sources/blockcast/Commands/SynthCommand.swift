@@ -53,6 +53,7 @@ enum SynthCommand: Subcommand {
         ] + CommonOptions.execution)
 
     static func run(_ parsed: ParsedArguments) throws -> ExitCode {
+        MemoryPolicy.returnLargeBlocksToTheSystem()
         let common = try CommonSettings(parsed)
         let dryRun = parsed.flag("--dry-run")
         guard let output = parsed.positional("output") ?? (dryRun ? "" : nil) else {
