@@ -11,6 +11,9 @@ enum FormatsBench {
     static let elements = 1 << 25
     /// The block quantizer's matrix edge (a 4096 × 4096 weight is typical of large models).
     static let matrixEdge = 4096
+    /// Timed runs per figure: each takes a few milliseconds, so the median of many shrugs off
+    /// the bursts of a shared machine that a median of five did not.
+    static let repetitions = 21
 
     static func run() {
         let all = Parallelism.threadCount
@@ -36,7 +39,9 @@ enum FormatsBench {
         var memcpyAll = 0.0
         for threads in [1, all] {
             let bandwidth = Bench.withThreads(threads) {
-                Bench.measure(name: "memcpy threads=\(threads)", bytes: inputBytes) {
+                Bench.measure(
+                    name: "memcpy threads=\(threads)", bytes: inputBytes, repetitions: repetitions
+                ) {
                     parallelCopy(input, copy)
                 }
             }
@@ -57,7 +62,9 @@ enum FormatsBench {
         for (name, body) in encoders {
             for threads in [1, all] {
                 let throughput = Bench.withThreads(threads) {
-                    Bench.measure(name: "\(name) threads=\(threads)", bytes: inputBytes, body)
+                    Bench.measure(
+                        name: "\(name) threads=\(threads)", bytes: inputBytes,
+                        repetitions: repetitions, body)
                 }
                 if threads == all {
                     Bench.report(name: "\(name)/memcpy", value: throughput / memcpyAll, unit: "x")
@@ -92,7 +99,8 @@ enum FormatsBench {
         for threads in [1, all] {
             let throughput = Bench.withThreads(threads) {
                 Bench.measure(
-                    name: "blockquant 128x128 \(shape) threads=\(threads)", bytes: count * 4
+                    name: "blockquant 128x128 \(shape) threads=\(threads)", bytes: count * 4,
+                    repetitions: repetitions
                 ) {
                     _ = BlockQuantizer.quantize(
                         input, rows: matrixEdge, columns: matrixEdge, codes: codes,
@@ -104,7 +112,8 @@ enum FormatsBench {
             }
         }
         let allocating = Bench.measure(
-            name: "blockquant 128x128 \(shape) arrays threads=\(all)", bytes: count * 4
+            name: "blockquant 128x128 \(shape) arrays threads=\(all)", bytes: count * 4,
+            repetitions: repetitions
         ) {
             _ = BlockQuantizer.quantize(input, rows: matrixEdge, columns: matrixEdge)
         }
