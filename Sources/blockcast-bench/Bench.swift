@@ -7,6 +7,23 @@ import Foundation
 /// `repetitions` times, and reports the median, which shrugs off a stray slow run on a shared
 /// machine better than the mean.
 enum Bench {
+    /// The `.venv` interpreter and `tools/baselines/<script>` of the checkout this binary was
+    /// built from, or nil, with a note naming `suite`, when either is missing.
+    static func pythonBaseline(_ script: String, suite: String) -> (python: String, script: String)?
+    {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let python = root.appendingPathComponent(".venv/bin/python").path
+        let path = root.appendingPathComponent("tools/baselines/\(script)").path
+        guard FileManager.default.isExecutableFile(atPath: python),
+            FileManager.default.fileExists(atPath: path)
+        else {
+            print("# \(suite): no .venv, Python baseline skipped")
+            return nil
+        }
+        return (python, path)
+    }
+
     /// Width of the name column.
     static let nameWidth = 44
 

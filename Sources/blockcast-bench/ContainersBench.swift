@@ -146,16 +146,8 @@ enum ContainersBench {
     /// Runs tools/baselines/containers.py on the same files, if the venv is there, and prints
     /// its lines and our ratios against it.
     static func baselines(_ directory: String, ours: [String: Double]) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let python = root.appendingPathComponent(".venv/bin/python").path
-        let script = root.appendingPathComponent("tools/baselines/containers.py").path
-        guard FileManager.default.isExecutableFile(atPath: python),
-            FileManager.default.fileExists(atPath: script)
-        else {
-            print("# containers: no .venv, Python baselines skipped")
-            return
-        }
+        guard let (python, script) = Bench.pythonBaseline("containers.py", suite: "containers")
+        else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, directory]

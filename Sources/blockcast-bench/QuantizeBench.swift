@@ -37,7 +37,7 @@ enum QuantizeBench {
         var synth = SynthOptions(output: input)
         synth.preset = .small
         guard let plan = try? SynthPipeline(options: synth).plan(),
-            spawn(
+            ChildProcess.spawn(
                 CommandLine.arguments[0], ["quantize"],
                 environment: [childVariable: "synth|" + input])
                 != nil
@@ -53,11 +53,11 @@ enum QuantizeBench {
                 + "threads=\(Parallelism.threadCount)")
 
         // Ours: the first run pages the input in; the median of three is reported.
-        var ours: [Measurement] = []
+        var ours: [ChildProcess.Measurement] = []
         for attempt in 0..<4 {
             let output = directory + "/ours-\(attempt)"
             guard
-                let measured = spawn(
+                let measured = ChildProcess.spawn(
                     CommandLine.arguments[0], ["quantize"],
                     environment: [childVariable: "quantize|" + input + "|" + output])
             else { return }
@@ -72,16 +72,12 @@ enum QuantizeBench {
         let budget = 2 * Double(largest) / 1e6 + 200
         Bench.report(name: "quantize small ours RSS budget (2x+200)", value: budget, unit: "MB")
 
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let python = root.appendingPathComponent(".venv/bin/python").path
-        let script = root.appendingPathComponent("tools/baselines/quantize_checkpoint.py").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            print("# quantize: no .venv, Python baseline skipped")
-            return
-        }
         guard
-            let theirs = spawn(python, [script, input + "/model.h5", directory + "/baseline"])
+            let (python, script) = Bench.pythonBaseline("quantize_checkpoint.py", suite: "quantize")
+        else { return }
+        guard
+            let theirs = ChildProcess.spawn(
+                python, [script, input + "/model.h5", directory + "/baseline"])
         else { return }
         let theirRate = Double(plan.bytes) / theirs.seconds / 1e9
         Bench.report(name: "quantize small baseline (python)", value: theirRate, unit: "GB/s")
@@ -90,48 +86,6 @@ enum QuantizeBench {
         Bench.report(
             name: "quantize small peak RSS ours/baseline", value: mine.peakMB / theirs.peakMB,
             unit: "x")
-    }
-
-    /// Wall time and peak resident memory of one child.
-    struct Measurement {
-        var seconds: Double
-        var peakMB: Double
-    }
-
-    /// Runs `path` with `arguments` (stdout to /dev/null), waiting with `wait4` for its
-    /// resource usage; nil, with a note, when it cannot start or fails.
-    static func spawn(
-        _ path: String, _ arguments: [String], environment: [String: String] = [:]
-    ) -> Measurement? {
-        var variables = ProcessInfo.processInfo.environment
-        for (key, value) in environment { variables[key] = value }
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-
-        let start = DispatchTime.now().uptimeNanoseconds
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else {
-            print("# quantize: could not start \(path)")
-            return nil
-        }
-        var status: Int32 = 0
-        var usage = rusage()
-        wait4(pid, &status, 0, &usage)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        guard status == 0 else {
-            print("# quantize: \(path) \(arguments.joined(separator: " ")) failed (\(status))")
-            return nil
-        }
-        // ru_maxrss is in KiB on Linux.
-        return Measurement(seconds: seconds, peakMB: Double(usage.ru_maxrss) * 1024 / 1e6)
     }
 
     /// The child's work: synthesize `small`, or quantize it with the default options.

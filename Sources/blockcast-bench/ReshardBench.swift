@@ -32,7 +32,7 @@ enum ReshardBench {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let input = directory + "/fp8"
         guard
-            QuantizeBench.spawn(
+            ChildProcess.spawn(
                 CommandLine.arguments[0], ["reshard"],
                 environment: [childVariable: "prepare|" + directory]) != nil,
             let checkpoint = try? Checkpoint.open(input)
@@ -47,11 +47,11 @@ enum ReshardBench {
                 + "\(bytes >> 20) MiB (largest \(largest >> 20) MiB), safetensors -> "
                 + "\(worldSize) ranks, --requantize-misaligned, threads=\(Parallelism.threadCount)")
 
-        var ours: [QuantizeBench.Measurement] = []
+        var ours: [ChildProcess.Measurement] = []
         for attempt in 0..<4 {
             let output = directory + "/ours-\(attempt)"
             guard
-                let measured = QuantizeBench.spawn(
+                let measured = ChildProcess.spawn(
                     CommandLine.arguments[0], ["reshard"],
                     environment: [childVariable: "reshard|" + input + "|" + output])
             else { return }
@@ -66,16 +66,10 @@ enum ReshardBench {
         let budget = 2 * Double(largest) / 1e6 + 200
         Bench.report(name: "reshard small fp8 x4 RSS budget (2x+200)", value: budget, unit: "MB")
 
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let python = root.appendingPathComponent(".venv/bin/python").path
-        let script = root.appendingPathComponent("tools/baselines/reshard_simple.py").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            print("# reshard: no .venv, Python baseline skipped")
-            return
-        }
+        guard let (python, script) = Bench.pythonBaseline("reshard_simple.py", suite: "reshard")
+        else { return }
         guard
-            let theirs = QuantizeBench.spawn(
+            let theirs = ChildProcess.spawn(
                 python, [script, input, directory + "/baseline", String(worldSize)])
         else { return }
         let theirRate = Double(bytes) / theirs.seconds / 1e6
