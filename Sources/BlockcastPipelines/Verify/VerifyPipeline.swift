@@ -91,8 +91,7 @@ public struct VerifyPipeline {
                 let path: ComputePath = key == .primary ? .fp32 : plan.computePath
                 note("running the reference: \(path) of \(reference.location)")
                 // Rank files on bf16 are held to the same arithmetic unsharded, rounding included.
-                var model = try reference.transformer(path)
-                model.bfloat16BetweenBlocks = options.bfloat16Activations && path == .bf16
+                let model = withActivationRounding(try reference.transformer(path), on: path)
                 references[key] = try Self.forward(model, tokens, expertsPerToken: k)
             }
             guard let referenceTraces = references[key] else {
@@ -100,7 +99,7 @@ public struct VerifyPipeline {
             }
 
             note("running \(plan.name) (\(plan.source))")
-            var model: Transformer =
+            let model: Transformer =
                 switch plan.subject {
                 case .checkpoint(let checkpoint): try checkpoint.transformer(plan.computePath)
                 case .whatIf(let whatIf):
@@ -108,8 +107,8 @@ public struct VerifyPipeline {
                         plan.computePath, mode: whatIf == .fp8 ? .fp8 : .bf16,
                         scaleFormat: options.scaleFormat)
                 }
-            model.bfloat16BetweenBlocks = options.bfloat16Activations && plan.computePath == .bf16
-            let traces = try Self.forward(model, tokens, expertsPerToken: k)
+            let traces = try Self.forward(
+                withActivationRounding(model, on: plan.computePath), tokens, expertsPerToken: k)
 
             var comparison = PathComparison(
                 vocabularySize: config.vocabSize,
@@ -199,8 +198,8 @@ public struct VerifyPipeline {
             let what = "'\(candidate.location)' (\(candidate.kind.rawValue) weights)"
             if let worldSize = candidate.worldSize {
                 // Sharding changes the order of float32 additions; on fp8-gemm that flips the
-                // FP8 rounding of activations near a tie, so the near-identity rank files are
-                // held to holds on fp8-dequant only. fp8-gemm runs when --path asks for it.
+                // FP8 rounding of activations near a tie, so rank files are near-identical to
+                // their checkpoint on fp8-dequant only; fp8-gemm runs when --path asks for it.
                 if candidate.kind == .fp8 && !filter.contains(.fp8Gemm) {
                     natural = [.fp8Dequant]
                 }
@@ -253,6 +252,13 @@ public struct VerifyPipeline {
             plans[i].name += " [\(plans[i].source.hasPrefix("what-if") ? plans[i].source : origin)]"
         }
         return plans
+    }
+
+    /// `model` with `--bf16-activations` applied: on the bf16 path only.
+    private func withActivationRounding(_ model: Transformer, on path: ComputePath) -> Transformer {
+        var model = model
+        model.bfloat16BetweenBlocks = options.bfloat16Activations && path == .bf16
+        return model
     }
 
     private func comparedWith(_ key: ReferenceKey, reference: ModelCheckpoint?) -> String {
